@@ -1,0 +1,287 @@
+"""The scikit-learn estimator: validation, fitted attributes, predictions."""
+
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._densities import (
+    check_components,
+    log_mixture_density,
+    posterior_logit,
+    sample_terms,
+)
+from ._solvers import fit_em, precompute
+
+# EM cannot leave pi = 0 or 1, and from within 1e-16 of them its first steps
+# gain less than any sensible tol, so it would stop at once. A warm start
+# therefore begins at least this far inside (0, 1).
+WARM_START_MARGIN = 1e-6
+
+
+class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
+    """Mixing proportion of two known Gaussian components, by EM.
+
+    The model is ``x ~ pi * N(means[0], sigma[0]**2) + (1 - pi) *
+    N(means[1], sigma[1]**2)`` with the means and standard deviations fixed;
+    only ``pi``, the probability of component 0, is estimated, by maximum
+    likelihood with the EM algorithm. With several features, component ``k``
+    is ``N(means[k], diag(sigma[k]**2))``: features are independent given the
+    component.
+
+    Parameters
+    ----------
+    means : array-like of shape (2,) or (2, n_features), default=(0.0, 2.0)
+        Mean of component 0 and of component 1: one value per component
+        (used for every feature) or one per component and feature.
+
+    sigma : float or array-like of shape (2,) or (2, n_features), default=1.0
+        Standard deviation, positive: common to both components, one per
+        component, or one per component and feature.
+
+    pi_init : float, default=0.5
+        Initial probability of component 0, in the open interval (0, 1).
+
+    tol : float, default=1e-5
+        EM stops after the first iteration that raises the total
+        log-likelihood of the training data by less than ``tol``.
+
+    max_iter : int, default=1000
+        Maximum number of EM iterations (M-steps). Reaching it without
+        meeting ``tol`` raises a :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+    verbose : int, default=0
+        If >= 1, print the iteration, pi, log-likelihood and its increase at
+        every iteration.
+
+    warm_start : bool, default=False
+        If True, a new ``fit`` starts from the previous ``pi_`` instead of
+        ``pi_init`` (moved 1e-6 inside (0, 1) if it lies closer to 0 or 1,
+        since EM cannot leave the boundary).
+
+    Attributes
+    ----------
+    pi_ : float
+        Estimated probability of component 0.
+
+    weights_ : ndarray of shape (2,)
+        ``[pi_, 1 - pi_]``, the weights of component 0 and component 1.
+
+    n_iter_ : int
+        Number of EM iterations (M-steps) run.
+
+    converged_ : bool
+        Whether the last iteration met ``tol``.
+
+    loglik_ : float
+        Total log-likelihood of the training data at ``pi_``.
+
+    history_ : dict of ndarray
+        The EM path, one row per iteration starting with the initial value:
+        ``"iteration"``, ``"pi"``, ``"loglik"`` (total log-likelihood) and
+        ``"diff_loglik"`` (increase over the previous row, NaN in row 0).
+        ``pandas.DataFrame(history_)`` makes it a table.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : Estimates the means and covariances too.
+    make_mixture : Draw samples from this model.
+
+    Notes
+    -----
+    The components' log-odds ``log f0(x) - log f1(x)`` and the larger
+    log-density are computed once, in a form that does not overflow, so that
+    far-out samples (``x = 1e6``) give finite log-likelihoods and samples
+    beyond float64's range of squares (``x = 1e300``) still give finite
+    responsibilities and ``pi_`` (their log-density, hence ``loglik_``, is
+    ``-inf`` in float64). Each EM iteration is then one pass with one log and
+    one division per sample.
+
+    Examples
+    --------
+    >>> from skmix import TwoGaussianMixturePi, make_mixture
+    >>> X, y = make_mixture(10_000, pi=0.8, random_state=0)
+    >>> est = TwoGaussianMixturePi(means=(0.0, 2.0), sigma=1.0).fit(X)
+    >>> round(est.pi_, 2)
+    0.8
+    >>> est.n_iter_, est.converged_
+    (14, True)
+    >>> est.predict_proba([[0.0], [2.0]]).round(3)
+    array([[0.967, 0.033],
+           [0.351, 0.649]])
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "means": ["array-like"],
+        "sigma": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "pi_init": [Interval(Real, 0, 1, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        means=(0.0, 2.0),
+        sigma=1.0,
+        *,
+        pi_init=0.5,
+        tol=1e-5,
+        max_iter=1000,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.means = means
+        self.sigma = sigma
+        self.pi_init = pi_init
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _validate_X(self, X, reset):
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1
+        )
+
+    def _components(self, n_features):
+        return check_components(self.means, self.sigma, n_features)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Estimate pi by EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples; usually ``n_features == 1``.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_X(X, reset=True)
+        means, sigma = self._components(X.shape[1])
+        if self.warm_start and hasattr(self, "pi_"):
+            pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
+        else:
+            pi_start = self.pi_init
+        result = fit_em(
+            precompute(X, means, sigma),
+            pi_start,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+        )
+        if not result.converged:
+            warnings.warn(
+                f"EM did not converge in max_iter={self.max_iter} iterations: the "
+                f"last increase of the log-likelihood, "
+                f"{result.history['diff_loglik'][-1]:.3g}, is not below "
+                f"tol={self.tol}. Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.pi_ = result.pi
+        self.weights_ = np.array([result.pi, 1.0 - result.pi])
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.loglik_ = result.loglik
+        self.history_ = result.history
+        return self
+
+    def _sample_terms(self, X):
+        """Log-odds and larger log-density of each sample of a validated X."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return sample_terms(X, *self._components(X.shape[1]))
+
+    def predict_proba(self, X):
+        """Posterior probability of each component (the E-step responsibilities).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            ``P(component k | x_i)`` at ``pi_``, columns in the order of
+            ``weights_``; each row sums to 1.
+        """
+        t = posterior_logit(self._sample_terms(X)[0], self.pi_)
+        return np.column_stack([expit(t), expit(-t)])
+
+    def predict(self, X):
+        """Most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            0 or 1; ties (equal posterior) go to component 0.
+        """
+        lo = self._sample_terms(X)[0]
+        return (posterior_logit(lo, self.pi_) < 0).astype(np.intp)
+
+    def score_samples(self, X):
+        """Log-density of each sample under the fitted mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``log(pi_ f0(x_i) + (1 - pi_) f1(x_i))``. ``-inf`` only where the
+            density itself underflows float64 (``|x|`` beyond about 1e154
+            standard deviations).
+        """
+        return log_mixture_density(*self._sample_terms(X), self.pi_)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample.
+
+        This follows :class:`sklearn.mixture.GaussianMixture`: the per-sample
+        mean, so that folds of different sizes compare in cross-validation.
+        The total log-likelihood is ``score_samples(X).sum()``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples` over the samples.
+        """
+        return float(self.score_samples(X).mean())

@@ -1,0 +1,375 @@
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from _reference import component_pdfs, fisher_stderr, mixture_logpdf
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skmix import TwoGaussianMixturePi, make_mixture
+
+X_SEED, Y_SEED = make_mixture(5000, pi=0.8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return TwoGaussianMixturePi().fit(X_SEED)
+
+
+def test_fitted_attributes(fitted):
+    est = fitted
+    assert isinstance(est.pi_, float)
+    np.testing.assert_array_equal(est.weights_, [est.pi_, 1 - est.pi_])
+    assert est.n_features_in_ == 1
+    assert isinstance(est.n_iter_, int) and est.n_iter_ >= 1
+    assert est.converged_ is True
+    np.testing.assert_allclose(
+        est.loglik_, mixture_logpdf(X_SEED, (0, 2), 1.0, est.pi_).sum(), rtol=1e-12
+    )
+    assert set(est.history_) == {"iteration", "pi", "loglik", "diff_loglik"}
+    assert all(len(v) == est.n_iter_ + 1 for v in est.history_.values())
+
+
+def test_pi_is_a_stationary_point_of_the_likelihood(fitted):
+    # at the MLE the score sum (f0 - f1) / p vanishes; EM stops within tol of it
+    f0, f1 = component_pdfs(X_SEED, (0, 2), 1.0)
+    p = fitted.pi_ * f0 + (1 - fitted.pi_) * f1
+    score = np.sum((f0 - f1) / p)
+    se = fisher_stderr(X_SEED, (0, 2), 1.0, fitted.pi_)
+    # a step of |score| * se^2 reaches the MLE; it must be far below the SE
+    assert abs(score) * se**2 < 1e-2 * se
+
+
+def test_predict_proba_predict_score_match_formulas(fitted):
+    Xt = np.linspace(-4, 6, 41)[:, None]
+    f0, f1 = component_pdfs(Xt, (0, 2), 1.0)
+    pi = fitted.pi_
+    r0 = pi * f0 / (pi * f0 + (1 - pi) * f1)
+    r1 = (1 - pi) * f1 / (pi * f0 + (1 - pi) * f1)
+    proba = fitted.predict_proba(Xt)
+    np.testing.assert_allclose(proba, np.column_stack([r0, r1]), rtol=1e-12)
+    np.testing.assert_array_equal(fitted.predict(Xt), (r0 < 0.5).astype(int))
+    logp = np.log(pi * f0 + (1 - pi) * f1)
+    np.testing.assert_allclose(fitted.score_samples(Xt), logp, rtol=1e-12)
+    assert fitted.score(Xt) == pytest.approx(logp.mean(), rel=1e-12)
+    assert fitted.score_samples(Xt).sum() == pytest.approx(logp.sum(), rel=1e-12)
+
+
+def test_unfitted_raises():
+    est = TwoGaussianMixturePi()
+    for method in ("predict_proba", "predict", "score_samples", "score"):
+        with pytest.raises(NotFittedError):
+            getattr(est, method)(X_SEED)
+
+
+@pytest.mark.parametrize(
+    ("X", "params", "match"),
+    [
+        (np.zeros(5), {}, "Expected a 2-dimensional container|Reshape your data"),
+        (np.zeros((0, 1)), {}, "0 sample"),
+        (np.zeros((3, 0)), {}, "0 feature"),
+        (np.array([[0.0], [np.nan]]), {}, "NaN"),
+        (np.array([[0.0], [np.inf]]), {}, "infinity"),
+        (np.array([[1 + 1j], [2]]), {}, "[Cc]omplex"),
+        (np.array([["a"], ["b"]]), {}, "string|convert"),
+        (
+            np.zeros((4, 3)),
+            {"means": [[0, 0], [1, 1]]},
+            "values for 2 features, but X has 3 features",
+        ),
+        (np.zeros((4, 1)), {"means": (1.0, 1.0)}, "not identifiable"),
+        (
+            np.zeros((4, 1)),
+            {"means": (0, 1), "sigma": [[1, 2]]},
+            r"sigma must have shape",
+        ),
+        (
+            np.zeros((4, 1)),
+            {"sigma": (1.0, -2.0)},
+            r"sigma must be > 0, got \(1.0, -2.0\)",
+        ),
+        (np.zeros((4, 1)), {"means": (0, np.inf)}, "means must be finite"),
+    ],
+)
+def test_bad_input_raises_value_error(X, params, match):
+    with pytest.raises(ValueError, match=match):
+        TwoGaussianMixturePi(**params).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("pi_init", 0.0),
+        ("pi_init", 1.0),
+        ("pi_init", -0.1),
+        ("pi_init", "half"),
+        ("sigma", 0.0),
+        ("sigma", -1.0),
+        ("sigma", "wide"),
+        ("tol", -1e-3),
+        ("max_iter", 0),
+        ("max_iter", 2.5),
+        ("warm_start", "yes"),
+        ("verbose", -1),
+        ("means", "far"),
+    ],
+)
+def test_invalid_parameters(param, value):
+    with pytest.raises(InvalidParameterError, match=param):
+        TwoGaussianMixturePi(**{param: value}).fit(X_SEED)
+
+
+def test_predict_with_other_number_of_features_raises(fitted):
+    with pytest.raises(
+        ValueError,
+        match="X has 2 features, but TwoGaussianMixturePi is expecting 1 features",
+    ):
+        fitted.predict_proba(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "make_input",
+    [
+        lambda: X_SEED.copy(),
+        lambda: X_SEED.astype(np.float32),
+        lambda: np.asfortranarray(np.hstack([X_SEED, X_SEED])),
+        lambda: pd.DataFrame({"x": X_SEED[:, 0]}),
+    ],
+)
+def test_input_is_never_modified(make_input):
+    X = make_input()
+    before = X.copy()
+    est = TwoGaussianMixturePi().fit(X)
+    for method in (est.predict_proba, est.predict, est.score_samples, est.score):
+        method(X)
+    if isinstance(X, pd.DataFrame):
+        pd.testing.assert_frame_equal(X, before)
+    else:
+        np.testing.assert_array_equal(X, before)
+        assert X.dtype == before.dtype
+
+
+def test_float32_and_int_input_computed_in_float64():
+    X32 = X_SEED.astype(np.float32)
+    est32 = TwoGaussianMixturePi().fit(X32)
+    est64 = TwoGaussianMixturePi().fit(X32.astype(np.float64))
+    assert est32.pi_ == est64.pi_
+    assert est32.history_["loglik"].dtype == np.float64
+    assert est32.predict_proba(X32).dtype == np.float64
+    Xi = np.round(X_SEED * 3).astype(np.int32)
+    np.testing.assert_array_equal(
+        TwoGaussianMixturePi().fit(Xi).history_["pi"],
+        TwoGaussianMixturePi().fit(Xi.astype(float)).history_["pi"],
+    )
+
+
+def test_list_input():
+    est = TwoGaussianMixturePi().fit(X_SEED.tolist())
+    assert est.pi_ == TwoGaussianMixturePi().fit(X_SEED).pi_
+
+
+def test_dataframe_feature_names():
+    df = pd.DataFrame({"biomarker": X_SEED[:, 0]})
+    est = TwoGaussianMixturePi().fit(df)
+    np.testing.assert_array_equal(est.feature_names_in_, ["biomarker"])
+    with pytest.warns(UserWarning, match="feature names"):
+        est.predict(X_SEED)
+
+
+@pytest.mark.parametrize("sigma", [1.0, (1.0, 3.0), (3.0, 1.0)])
+@pytest.mark.parametrize("far", [1e6, -1e6, 1e100])
+def test_far_out_points_give_finite_results(sigma, far):
+    X = np.vstack([X_SEED[:500], [[far]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = TwoGaussianMixturePi(sigma=sigma).fit(X)
+        proba = est.predict_proba(X)
+        logp = est.score_samples(X)
+    assert np.isfinite(est.pi_) and 0 <= est.pi_ <= 1
+    assert np.all(np.isfinite(est.history_["loglik"]))
+    assert np.all(np.isfinite(proba)) and np.all(np.isfinite(logp))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(
+        logp[-1], mixture_logpdf_far(far, sigma, est.pi_), rtol=1e-12
+    )
+
+
+def mixture_logpdf_far(x, sigma, pi):
+    """log(pi f0 + (1-pi) f1) at one far point, via logaddexp of log-pdfs."""
+    from scipy.stats import norm
+
+    s0, s1 = np.broadcast_to(sigma, (2,))
+    return np.logaddexp(
+        np.log(pi) + norm.logpdf(x, 0, s0), np.log1p(-pi) + norm.logpdf(x, 2, s1)
+    )
+
+
+@pytest.mark.parametrize("sigma", [1.0, (1.0, 3.0), (3.0, 1.0)])
+@pytest.mark.parametrize("far", [1e300, -1e300, 1.7e308])
+def test_points_beyond_float64_squares_give_finite_pi(sigma, far):
+    X = np.vstack([X_SEED[:500], [[far]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = TwoGaussianMixturePi(sigma=sigma, max_iter=200).fit(X)
+        proba = est.predict_proba(X)
+    assert np.isfinite(est.pi_) and 0 <= est.pi_ <= 1
+    assert est.converged_ and est.n_iter_ < 200
+    # the far point's density is 0 in float64: the total is -inf, never NaN
+    assert est.loglik_ == -np.inf
+    assert not np.isnan(est.history_["diff_loglik"][1:]).any()
+    assert np.all(np.isfinite(proba))
+    # the far point is certainly from the wider component (or by the means)
+    expected = 0 if np.atleast_1d(sigma)[0] > np.atleast_1d(sigma)[-1] else 1
+    if np.ndim(sigma) == 0:
+        expected = 0 if far < 0 else 1
+    assert proba[-1, expected] == 1.0
+    # the other points decide pi as if the far one were certain of its component
+    X_rest = X[:-1]
+    est_rest = TwoGaussianMixturePi(sigma=sigma, tol=1e-12).fit(X_rest)
+    n = len(X)
+    pi_expected = (est_rest.pi_ * (n - 1) + (expected == 0)) / n
+    assert abs(est.pi_ - pi_expected) < 0.01
+
+
+def test_single_sample_goes_to_the_boundary():
+    est = TwoGaussianMixturePi(tol=1e-10).fit([[-0.5]])  # nearer component 0
+    assert 0.999 < est.pi_ <= 1.0
+    est = TwoGaussianMixturePi(tol=1e-10).fit([[2.5]])
+    assert 0 <= est.pi_ < 1e-3
+
+
+def test_constant_data_at_the_midpoint_is_uninformative():
+    est = TwoGaussianMixturePi(pi_init=0.3).fit(np.ones((20, 1)))
+    assert est.converged_ and est.pi_ == pytest.approx(0.3)
+
+
+def test_several_features_match_product_densities():
+    means = [[0.0, 1.0, -1.0], [1.0, 1.0, 2.0]]
+    sigma = [[1.0, 0.5, 2.0], [1.5, 1.0, 2.0]]
+    X, _ = make_mixture(
+        3000, n_features=3, means=means, sigma=sigma, pi=0.35, random_state=3
+    )
+    est = TwoGaussianMixturePi(means=means, sigma=sigma).fit(X)
+    f0, f1 = component_pdfs(X, means, sigma)
+    r0 = est.pi_ * f0 / (est.pi_ * f0 + (1 - est.pi_) * f1)
+    np.testing.assert_allclose(est.predict_proba(X)[:, 0], r0, rtol=1e-10)
+    assert abs(est.pi_ - 0.35) < 5 * fisher_stderr(X, means, sigma, est.pi_)
+
+
+def test_convergence_warning():
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        est = TwoGaussianMixturePi(max_iter=2).fit(X_SEED)
+    assert not est.converged_
+    assert est.n_iter_ == 2
+
+
+def test_no_warning_when_converged():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TwoGaussianMixturePi().fit(X_SEED)
+
+
+def test_warm_start_continues_from_previous_pi():
+    est = TwoGaussianMixturePi(max_iter=3, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X_SEED)
+    first = est.pi_
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X_SEED)
+    assert est.history_["pi"][0] == first
+    cold = TwoGaussianMixturePi(max_iter=6)
+    with pytest.warns(ConvergenceWarning):
+        cold.fit(X_SEED)
+    # three and three iterations from 0.5 are six from 0.5
+    assert est.pi_ == pytest.approx(cold.pi_, rel=1e-12)
+    assert TwoGaussianMixturePi(pi_init=0.2).fit(X_SEED).history_["pi"][0] == 0.2
+
+
+def test_warm_start_from_the_boundary_can_move():
+    est = TwoGaussianMixturePi(warm_start=True).fit([[-60.0]])
+    assert est.pi_ == 1.0
+    est.fit(X_SEED)
+    assert abs(est.pi_ - 0.8) < 0.05
+
+
+def test_verbose_output(capsys):
+    est = TwoGaussianMixturePi(verbose=1).fit(X_SEED)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == est.n_iter_ + 1
+
+
+def test_pipeline_with_column_transformer():
+    df = pd.DataFrame({"biomarker": X_SEED[:, 0], "age": np.arange(len(X_SEED))})
+    pipe = Pipeline(
+        [
+            ("select", ColumnTransformer([("x", "passthrough", ["biomarker"])])),
+            ("mix", TwoGaussianMixturePi()),
+        ]
+    ).fit(df)
+    direct = TwoGaussianMixturePi().fit(X_SEED)
+    assert pipe[-1].pi_ == direct.pi_
+    np.testing.assert_array_equal(pipe.predict_proba(df), direct.predict_proba(X_SEED))
+    np.testing.assert_array_equal(pipe.predict(df), direct.predict(X_SEED))
+    assert pipe.score(df) == direct.score(X_SEED)
+
+
+def test_cross_val_score_is_held_out_mean_loglik():
+    cv = KFold(4, shuffle=True, random_state=0)
+    scores = cross_val_score(TwoGaussianMixturePi(), X_SEED, cv=cv)
+    expected = []
+    for train, test in cv.split(X_SEED):
+        pi = TwoGaussianMixturePi().fit(X_SEED[train]).pi_
+        expected.append(mixture_logpdf(X_SEED[test], (0, 2), 1.0, pi).mean())
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+
+
+def test_grid_search_over_pi_init():
+    grid = GridSearchCV(
+        TwoGaussianMixturePi(tol=1e-9), {"pi_init": [0.05, 0.5, 0.95]}, cv=3
+    ).fit(X_SEED)
+    scores = grid.cv_results_["mean_test_score"]
+    # the likelihood is concave in pi: every start reaches the same maximum,
+    # up to where EM stops (|pi - pi_mle| ~ 1e-5 here, scores to ~1e-9)
+    np.testing.assert_allclose(scores, scores[0], rtol=1e-7)
+    assert grid.best_params_["pi_init"] in (0.05, 0.5, 0.95)
+    assert abs(grid.best_estimator_.pi_ - 0.8) < 0.05
+
+
+def test_grid_search_selects_the_better_model():
+    # components as parameters: the true means win on held-out likelihood
+    grid = GridSearchCV(
+        TwoGaussianMixturePi(), {"means": [(0.0, 2.0), (0.0, 3.0), (-1.0, 2.0)]}, cv=3
+    )
+    grid.fit(X_SEED)
+    assert grid.best_params_["means"] == (0.0, 2.0)
+
+
+def test_clone_pickle_set_params_round_trip(fitted):
+    est = TwoGaussianMixturePi(
+        means=(1.0, -1.0), sigma=(0.5, 2.0), pi_init=0.3, tol=1e-7
+    )
+    params = est.get_params()
+    cloned = clone(est)
+    assert cloned.get_params() == params and not hasattr(cloned, "pi_")
+    assert est.set_params(pi_init=0.7).get_params()["pi_init"] == 0.7
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert restored.pi_ == fitted.pi_
+    np.testing.assert_array_equal(
+        restored.history_["loglik"], fitted.history_["loglik"]
+    )
+    np.testing.assert_array_equal(
+        restored.predict_proba(X_SEED), fitted.predict_proba(X_SEED)
+    )
+
+
+def test_repeated_fits_are_identical():
+    a = TwoGaussianMixturePi().fit(X_SEED)
+    b = TwoGaussianMixturePi().fit(X_SEED)
+    for key in a.history_:
+        np.testing.assert_array_equal(a.history_[key], b.history_[key])
