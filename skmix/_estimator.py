@@ -284,4 +284,6 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         score : float
             Mean of :meth:`score_samples` over the samples.
         """
-        return float(self.score_samples(X).mean())
+        log_density = self.score_samples(X)
+        with np.errstate(over="ignore"):  # a sum beyond float64 is -inf
+            return float(log_density.mean())

@@ -83,7 +83,8 @@ def precompute(X, means, sigma):
     const = 0.0
     for sl in _blocks(n):
         lo, log_max = sample_terms(X[sl], means, sigma)
-        const += log_max.sum()
+        with np.errstate(over="ignore"):  # a total beyond float64 is -inf
+            const += log_max.sum()
         pos = lo >= 0
         k = int(np.count_nonzero(pos))
         neg_abs = -np.abs(lo)

@@ -373,3 +373,14 @@ def test_repeated_fits_are_identical():
     b = TwoGaussianMixturePi().fit(X_SEED)
     for key in a.history_:
         np.testing.assert_array_equal(a.history_[key], b.history_[key])
+
+
+def test_total_beyond_float64_is_minus_inf_without_warning():
+    # each log-density (-5e307) is finite, their sum is not
+    X = np.full((15, 1), 1e154)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = TwoGaussianMixturePi(means=(0.0, 0.0), sigma=(1.0, 2.0)).fit(X)
+        assert est.score(X) == -np.inf
+    assert est.loglik_ == -np.inf
+    assert est.pi_ == pytest.approx(0.0, abs=1e-6)  # the wider component explains it
