@@ -1,0 +1,25 @@
+"""The examples run headless and produce what they promise."""
+
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_plot_em_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(EXAMPLES / "plot_em_path.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    n_iter = int(re.search(r"for (\d+) EM iterations on 500,000 points", out).group(1))
+    assert 16 <= n_iter <= 20
+    rows = re.findall(r"^\s+(\d+) (0\.\d{4}) (-\d+\.\d)", out, flags=re.MULTILINE)
+    assert [int(r[0]) for r in rows] == list(range(n_iter + 1))
+    assert float(rows[0][1]) == 0.5
+    assert float(rows[-1][1]) == pytest.approx(0.80, abs=0.005)
+    assert float(rows[-1][2]) == pytest.approx(-825_284.2, abs=2_000)
+    png = tmp_path / "em_path.png"
+    assert f"figure saved to {png}" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
