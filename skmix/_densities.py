@@ -159,13 +159,16 @@ def log_odds(X, coef):
         only happen for values of X near the float64 range.
     """
     c, alpha, beta, gamma, delta = coef
+    linear = alpha == 0  # equal sigmas: that feature's log-odds is linear in x
+    slope = 0.5 * beta * gamma
+    lo = np.full(X.shape[0], c.sum() + 0.5 * (beta * delta)[linear].sum())
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.all(alpha == 0):
-            # equal sigmas: the log-odds is linear in x
-            lo = X @ (0.5 * beta * gamma) + (c + 0.5 * beta * delta).sum()
-        else:
-            lo = (0.5 * (X * alpha + beta) * (X * gamma + delta)).sum(axis=1)
-            lo += c.sum()
+        for j in range(X.shape[1]):
+            xj = X[:, j]
+            if linear[j]:
+                lo += xj * slope[j]
+            else:
+                lo += 0.5 * (xj * alpha[j] + beta[j]) * (xj * gamma[j] + delta[j])
     if np.isnan(lo).any():
         raise ValueError(
             "X holds values so extreme (near the float64 range) that the log-odds "

@@ -18,15 +18,20 @@ afterwards is one pass over ``u`` with one log and one division per sample.
 however far out a sample lies.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
-from ._densities import sample_terms
+from ._densities import log_odds, log_odds_coefficients, sample_terms
 
 # Samples processed at a time: large enough to amortise numpy's call overhead,
 # small enough that a block's temporaries stay in cache.
-BLOCK_SIZE = 16384
+BLOCK_SIZE = 65536
+# sum(log d) is taken as the log of products of up to this many d's; with
+# d >= a, a product of k of them stays above a**k, kept above 1e-260.
+_MAX_CHUNK = 64
+_MIN_LOG_PRODUCT = 600.0
 
 
 class MixtureTerms(NamedTuple):
@@ -78,53 +83,119 @@ def precompute(X, means, sigma):
     terms : MixtureTerms
     """
     n = X.shape[0]
+    coef = log_odds_coefficients(means, sigma)
+    log_norm0 = -np.log(sigma[0]).sum() - 0.5 * X.shape[1] * math.log(2 * math.pi)
     u = np.empty(n)
     front, back = 0, n
     const = 0.0
     for sl in _blocks(n):
-        lo, log_max = sample_terms(X[sl], means, sigma)
-        with np.errstate(over="ignore"):  # a total beyond float64 is -inf
-            const += log_max.sum()
-        pos = lo >= 0
-        k = int(np.count_nonzero(pos))
-        neg_abs = -np.abs(lo)
-        np.exp(neg_abs, out=neg_abs)
-        u[front : front + k] = neg_abs[pos]
-        u[back - (len(lo) - k) : back] = neg_abs[~pos]
-        front += k
-        back -= len(lo) - k
+        xb = np.asarray(X[sl], dtype=np.float64)
+        lo = log_odds(xb, coef)
+        const += _sum_log_max(xb, lo, means, sigma, log_norm0)
+        pos = np.flatnonzero(lo >= 0)
+        neg = np.flatnonzero(lo < 0)
+        np.abs(lo, out=lo)
+        np.negative(lo, out=lo)
+        np.exp(lo, out=lo)
+        np.take(lo, pos, out=u[front : front + len(pos)])
+        np.take(lo, neg, out=u[back - len(neg) : back])
+        front += len(pos)
+        back -= len(neg)
     return MixtureTerms(u=u, n_pos=front, const=float(const))
 
 
-def _side_sums(u, a, b, u_in_numerator):
-    """``sum log(a + b*u)`` and ``sum num / (a + b*u)``, num = u or 1, blockwise."""
-    buf = np.empty(min(len(u), BLOCK_SIZE))
-    s_log = s_ratio = 0.0
-    for sl in _blocks(len(u)):
+def _sum_log_max(X, lo, means, sigma, log_norm0):
+    """``sum_i max(log f0, log f1)`` over a block, as ``sum log f0 - sum min(lo, 0)``.
+
+    Falls back to the per-sample maximum where that shortcut overflows; the
+    total itself may be -inf (a density beyond float64), never NaN.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (X - means[0]) / sigma[0]
+        total = (
+            len(X) * log_norm0
+            - 0.5 * np.einsum("ij,ij->", z, z)
+            - np.minimum(lo, 0.0).sum()
+        )
+        if not math.isfinite(total):
+            total = sample_terms(X, means, sigma)[1].sum()
+    return total
+
+
+def _chunk_length(a):
+    """Largest k <= 64 with a**k >= exp(-600): safe product length for d >= a."""
+    if a <= 0.0:
+        return 1
+    neg_log_a = -math.log(a)
+    if neg_log_a * _MAX_CHUNK <= _MIN_LOG_PRODUCT:
+        return _MAX_CHUNK
+    return max(1, int(_MIN_LOG_PRODUCT / neg_log_a))
+
+
+def _sum_log(d, k):
+    """``sum(log(d))`` with one log per ``k`` values: logs of column products."""
+    m = len(d) - len(d) % k
+    products = d[:m].reshape(k, m // k).prod(axis=0)
+    return float(np.log(products).sum() + np.log(d[m:]).sum())
+
+
+def _side_sums(u, a, b, u_in_numerator, curvature):
+    """Sums over one side at ``d = a + b * u`` (``a, b >= 0``, ``a + b = 1``).
+
+    Returns ``sum log d``, ``sum num / d`` (``num`` is ``u`` or 1) and, if
+    ``curvature``, ``sum (1/d - 1)**2`` (else 0.0). Works block by block, so
+    its temporaries stay in cache and its memory does not grow with n.
+    """
+    n = len(u)
+    k = _chunk_length(a)
+    d_buf = np.empty(min(n, BLOCK_SIZE))
+    q_buf = np.empty_like(d_buf)
+    s_log = s_ratio = s_curv = 0.0
+    for sl in _blocks(n):
         ub = u[sl]
-        d = buf[: len(ub)]
+        d, q = d_buf[: len(ub)], q_buf[: len(ub)]
         np.multiply(ub, b, out=d)
         d += a
-        if u_in_numerator:
-            s_ratio += float(np.dot(ub, 1.0 / d))
-        else:
-            s_ratio += float(np.reciprocal(d).sum())
-        np.log(d, out=d)
-        s_log += float(d.sum())
-    return s_log, s_ratio
+        np.divide(1.0, d, out=q)
+        s_ratio += float(np.dot(ub, q)) if u_in_numerator else float(q.sum())
+        s_log += _sum_log(d, k)
+        if curvature:
+            q -= 1.0
+            s_curv += float(np.dot(q, q))
+    return s_log, s_ratio, s_curv
 
 
-def em_pass(terms, pi):
-    """One pass at ``pi``: ``sum_i log d_i(pi)`` and ``sum_i r_i(pi)``.
+class PassSums(NamedTuple):
+    """Sums over the samples at one value of pi, from :func:`em_pass`."""
 
-    The log-likelihood at pi is ``terms.const`` plus the first value; the
-    next EM estimate of pi is the second divided by the number of samples.
+    log_d: float  # sum_i log d_i(pi): the log-likelihood less terms.const
+    resp: float  # sum_i r_i(pi): n times the next EM estimate of pi
+    curv: float  # -d2 loglik / d pi2 (0.0 unless asked for)
+
+
+def em_pass(terms, pi, curvature=False):
+    """One pass over ``terms.u`` at ``pi``.
+
+    Parameters
+    ----------
+    terms : MixtureTerms
+    pi : float in [0, 1]
+    curvature : bool, default=False
+        Also compute minus the second derivative of the log-likelihood,
+        ``sum_i ((f0 - f1) / p)**2``, for a Newton step.
+
+    Returns
+    -------
+    sums : PassSums
     """
     n_pos = terms.n_pos
-    with np.errstate(divide="ignore"):
-        log_pos, inv_pos = _side_sums(terms.u[:n_pos], pi, 1.0 - pi, False)
-        log_neg, ratio_neg = _side_sums(terms.u[n_pos:], 1.0 - pi, pi, True)
-    return log_pos + log_neg, pi * inv_pos + pi * ratio_neg
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log0, inv0, curv0 = _side_sums(terms.u[:n_pos], pi, 1.0 - pi, False, curvature)
+        log1, ratio1, curv1 = _side_sums(terms.u[n_pos:], 1.0 - pi, pi, True, curvature)
+        # on the component-0 side (f0 - f1) / p = (1/d - 1) / (1 - pi), on the
+        # other side -(1/d - 1) / pi
+        curv = curv0 / (1.0 - pi) ** 2 + curv1 / pi**2 if curvature else 0.0
+    return PassSums(log_d=log0 + log1, resp=pi * (inv0 + ratio1), curv=curv)
 
 
 def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
@@ -154,7 +225,7 @@ def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
     pis = np.empty(max_iter + 1)
     slog = np.empty(max_iter + 1)
     pi = float(pi_init)
-    s, r_sum = em_pass(terms, pi)
+    s, r_sum, _ = em_pass(terms, pi)
     pis[0], slog[0] = pi, s
     converged = False
     it = 0
@@ -164,7 +235,7 @@ def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
         it += 1
         pi = min(max(r_sum / n, 0.0), 1.0)
         s_old = s
-        s, r_sum = em_pass(terms, pi)
+        s, r_sum, _ = em_pass(terms, pi)
         pis[it], slog[it] = pi, s
         diff = s - s_old
         if verbose:
