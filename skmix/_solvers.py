@@ -60,6 +60,7 @@ class EMResult(NamedTuple):
     loglik: float
     n_iter: int
     converged: bool
+    n_passes: int  # passes over the data after the precompute
     history: dict
 
 
@@ -139,18 +140,21 @@ def _sum_log(d, k):
     return float(np.log(products).sum() + np.log(d[m:]).sum())
 
 
-def _side_sums(u, a, b, u_in_numerator, curvature):
+def _side_sums(u, a, b, u_in_numerator, derivatives):
     """Sums over one side at ``d = a + b * u`` (``a, b >= 0``, ``a + b = 1``).
 
     Returns ``sum log d``, ``sum num / d`` (``num`` is ``u`` or 1) and, if
-    ``curvature``, ``sum (1/d - 1)**2`` (else 0.0). Works block by block, so
-    its temporaries stay in cache and its memory does not grow with n.
+    ``derivatives``, ``sum t`` and ``sum t**2`` with ``t = (1 - u) / d``, which
+    is ``|f0 - f1| / p``, the per-sample score up to its sign (else zeros).
+    Works block by block, so temporaries stay in cache and memory does not
+    grow with n.
     """
     n = len(u)
     k = _chunk_length(a)
     d_buf = np.empty(min(n, BLOCK_SIZE))
     q_buf = np.empty_like(d_buf)
-    s_log = s_ratio = s_curv = 0.0
+    t_buf = np.empty_like(d_buf) if derivatives else None
+    s_log = s_ratio = s_t = s_t2 = 0.0
     for sl in _blocks(n):
         ub = u[sl]
         d, q = d_buf[: len(ub)], q_buf[: len(ub)]
@@ -159,10 +163,13 @@ def _side_sums(u, a, b, u_in_numerator, curvature):
         np.divide(1.0, d, out=q)
         s_ratio += float(np.dot(ub, q)) if u_in_numerator else float(q.sum())
         s_log += _sum_log(d, k)
-        if curvature:
-            q -= 1.0
-            s_curv += float(np.dot(q, q))
-    return s_log, s_ratio, s_curv
+        if derivatives:
+            t = t_buf[: len(ub)]
+            np.subtract(1.0, ub, out=t)
+            t *= q
+            s_t += float(t.sum())
+            s_t2 += float(np.dot(t, t))
+    return s_log, s_ratio, s_t, s_t2
 
 
 class PassSums(NamedTuple):
@@ -170,19 +177,21 @@ class PassSums(NamedTuple):
 
     log_d: float  # sum_i log d_i(pi): the log-likelihood less terms.const
     resp: float  # sum_i r_i(pi): n times the next EM estimate of pi
-    curv: float  # -d2 loglik / d pi2 (0.0 unless asked for)
+    grad: float  # d loglik / d pi (0.0 unless derivatives were asked for)
+    curv: float  # -d2 loglik / d pi2 (0.0 unless derivatives were asked for)
 
 
-def em_pass(terms, pi, curvature=False):
+def em_pass(terms, pi, derivatives=False):
     """One pass over ``terms.u`` at ``pi``.
 
     Parameters
     ----------
     terms : MixtureTerms
     pi : float in [0, 1]
-    curvature : bool, default=False
-        Also compute minus the second derivative of the log-likelihood,
-        ``sum_i ((f0 - f1) / p)**2``, for a Newton step.
+    derivatives : bool, default=False
+        Also compute the first and minus the second derivative of the
+        log-likelihood, ``sum_i (f0 - f1) / p_i`` and ``sum_i ((f0 - f1) /
+        p_i)**2``, for a Newton step. Exact on the boundary too.
 
     Returns
     -------
@@ -190,12 +199,57 @@ def em_pass(terms, pi, curvature=False):
     """
     n_pos = terms.n_pos
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log0, inv0, curv0 = _side_sums(terms.u[:n_pos], pi, 1.0 - pi, False, curvature)
-        log1, ratio1, curv1 = _side_sums(terms.u[n_pos:], 1.0 - pi, pi, True, curvature)
-        # on the component-0 side (f0 - f1) / p = (1/d - 1) / (1 - pi), on the
-        # other side -(1/d - 1) / pi
-        curv = curv0 / (1.0 - pi) ** 2 + curv1 / pi**2 if curvature else 0.0
-    return PassSums(log_d=log0 + log1, resp=pi * (inv0 + ratio1), curv=curv)
+        log0, inv0, t0, tt0 = _side_sums(
+            terms.u[:n_pos], pi, 1 - pi, False, derivatives
+        )
+        log1, ratio1, t1, tt1 = _side_sums(
+            terms.u[n_pos:], 1 - pi, pi, True, derivatives
+        )
+    # f0 - f1 is positive on the component-0 side, negative on the other
+    return PassSums(
+        log_d=log0 + log1, resp=pi * (inv0 + ratio1), grad=t0 - t1, curv=tt0 + tt1
+    )
+
+
+class _Path:
+    """The EM path as it is made: rows of (pi, loglik), verbose printing."""
+
+    def __init__(self, terms, max_iter, verbose):
+        self.const = terms.const
+        self.verbose = verbose
+        self.pi = np.empty(max_iter + 1)
+        self.log_d = np.empty(max_iter + 1)
+        self.n_iter = -1
+
+    def record(self, pi, log_d):
+        """Add a row; return the increase of the log-likelihood (NaN in row 0)."""
+        self.n_iter += 1
+        self.pi[self.n_iter], self.log_d[self.n_iter] = pi, log_d
+        diff = log_d - self.log_d[self.n_iter - 1] if self.n_iter else np.nan
+        if self.verbose:
+            print(
+                f"Iteration {self.n_iter:4d}  pi = {pi:.10f}  "
+                f"loglik = {self.const + log_d:.6f}  diff = {diff:.3e}"
+            )
+        return diff
+
+    def result(self, converged, n_passes):
+        rows = self.n_iter + 1
+        log_d = self.log_d[:rows]
+        history = {
+            "iteration": np.arange(rows),
+            "pi": self.pi[:rows].copy(),
+            "loglik": self.const + log_d,
+            "diff_loglik": np.diff(log_d, prepend=np.nan),
+        }
+        return EMResult(
+            pi=float(self.pi[self.n_iter]),
+            loglik=float(self.const + log_d[-1]),
+            n_iter=self.n_iter,
+            converged=converged,
+            n_passes=n_passes,
+            history=history,
+        )
 
 
 def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
@@ -222,41 +276,59 @@ def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
         (total) and ``diff_loglik`` (NaN in row 0).
     """
     n = len(terms.u)
-    pis = np.empty(max_iter + 1)
-    slog = np.empty(max_iter + 1)
+    path = _Path(terms, max_iter, verbose)
     pi = float(pi_init)
-    s, r_sum, _ = em_pass(terms, pi)
-    pis[0], slog[0] = pi, s
+    sums = em_pass(terms, pi)
+    path.record(pi, sums.log_d)
     converged = False
-    it = 0
-    if verbose:
-        print(f"Iteration {0:4d}  pi = {pi:.10f}  loglik = {terms.const + s:.6f}")
-    while it < max_iter:
-        it += 1
-        pi = min(max(r_sum / n, 0.0), 1.0)
-        s_old = s
-        s, r_sum, _ = em_pass(terms, pi)
-        pis[it], slog[it] = pi, s
-        diff = s - s_old
-        if verbose:
-            print(
-                f"Iteration {it:4d}  pi = {pi:.10f}  "
-                f"loglik = {terms.const + s:.6f}  diff = {diff:.3e}"
-            )
-        if diff < tol:
+    while path.n_iter < max_iter:
+        pi = min(max(sums.resp / n, 0.0), 1.0)
+        sums = em_pass(terms, pi)
+        if path.record(pi, sums.log_d) < tol:
             converged = True
             break
-    diffs = np.diff(slog[: it + 1], prepend=np.nan)
-    history = {
-        "iteration": np.arange(it + 1),
-        "pi": pis[: it + 1].copy(),
-        "loglik": terms.const + slog[: it + 1],
-        "diff_loglik": diffs,
-    }
-    return EMResult(
-        pi=pi,
-        loglik=float(terms.const + s),
-        n_iter=it,
-        converged=converged,
-        history=history,
-    )
+    return path.result(converged, n_passes=path.n_iter + 1)
+
+
+def _newton_candidates(pi, sums, n):
+    """Next values of pi to try: the Newton step (projected on [0, 1]), then EM."""
+    candidates = []
+    if sums.curv > 0 and math.isfinite(sums.grad / sums.curv):
+        candidates.append(min(max(pi + sums.grad / sums.curv, 0.0), 1.0))
+    candidates.append(min(max(sums.resp / n, 0.0), 1.0))
+    return [c for i, c in enumerate(candidates) if c != pi and c not in candidates[:i]]
+
+
+def fit_newton(terms, pi_init, *, tol, max_iter, verbose=0):
+    """Maximise the log-likelihood in pi by safeguarded Newton steps.
+
+    The log-likelihood is concave in pi, so Newton's method converges
+    quadratically near the maximum. Each iteration tries the Newton step
+    (projected on [0, 1], so a maximum on the boundary is reached exactly) and
+    keeps it if it does not lower the log-likelihood; otherwise it takes the
+    EM step, which never does. Rows, stopping rule (gain < ``tol``) and result
+    are those of :func:`fit_em`; a rejected step costs one extra pass.
+    It also stops, converged, when neither step can raise the log-likelihood
+    (the maximum is reached to rounding, e.g. on the boundary).
+    """
+    n = len(terms.u)
+    path = _Path(terms, max_iter, verbose)
+    pi = float(pi_init)
+    sums = em_pass(terms, pi, derivatives=True)
+    n_passes = 1
+    path.record(pi, sums.log_d)
+    converged = False
+    while path.n_iter < max_iter:
+        for candidate in _newton_candidates(pi, sums, n):
+            new = em_pass(terms, candidate, derivatives=True)
+            n_passes += 1
+            if new.log_d >= sums.log_d:
+                break
+        else:  # no step raises the log-likelihood: pi is the maximum
+            converged = True
+            break
+        pi, sums = candidate, new
+        if path.record(pi, sums.log_d) < tol:
+            converged = True
+            break
+    return path.result(converged, n_passes=n_passes)

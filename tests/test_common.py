@@ -10,6 +10,7 @@ from skmix import TwoGaussianMixturePi
         TwoGaussianMixturePi(),
         TwoGaussianMixturePi(sigma=(1.0, 2.0)),
         TwoGaussianMixturePi(means=(1.0, -1.0), sigma=(0.5, 3.0), pi_init=0.2),
+        TwoGaussianMixturePi(sigma=(1.0, 2.0), solver="newton"),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

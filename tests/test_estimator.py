@@ -116,6 +116,7 @@ def test_bad_input_raises_value_error(X, params, match):
         ("max_iter", 0),
         ("max_iter", 2.5),
         ("warm_start", "yes"),
+        ("solver", "lbfgs"),
         ("verbose", -1),
         ("means", "far"),
     ],
@@ -384,3 +385,17 @@ def test_total_beyond_float64_is_minus_inf_without_warning():
         assert est.score(X) == -np.inf
     assert est.loglik_ == -np.inf
     assert est.pi_ == pytest.approx(0.0, abs=1e-6)  # the wider component explains it
+
+
+@pytest.mark.parametrize("sigma", [1.0, (1.0, 3.0)])
+def test_newton_solver_agrees_with_em(sigma):
+    em = TwoGaussianMixturePi(sigma=sigma, tol=1e-12).fit(X_SEED)
+    newton = TwoGaussianMixturePi(sigma=sigma, solver="newton").fit(X_SEED)
+    assert newton.converged_
+    assert newton.n_iter_ < em.n_iter_
+    assert abs(newton.pi_ - em.pi_) < 1e-8
+    assert newton.loglik_ >= em.loglik_ - 1e-9
+    assert newton.history_["pi"][0] == 0.5
+    np.testing.assert_allclose(
+        newton.predict_proba(X_SEED), em.predict_proba(X_SEED), atol=1e-8
+    )

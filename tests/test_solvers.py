@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 from _reference import component_pdfs
+from scipy.optimize import brentq
 
+from skmix import make_mixture
 from skmix._densities import check_components
 from skmix._solvers import (
     BLOCK_SIZE,
@@ -9,6 +11,7 @@ from skmix._solvers import (
     _sum_log,
     em_pass,
     fit_em,
+    fit_newton,
     precompute,
 )
 
@@ -44,19 +47,23 @@ def test_precompute_partitions_ratio_of_densities(n, d):
     )
 
 
-@pytest.mark.parametrize("pi", [1e-12, 0.2, 0.5, 0.97, 1 - 1e-12])
+@pytest.mark.parametrize("pi", [0.0, 1e-12, 0.2, 0.5, 0.97, 1 - 1e-12, 1.0])
 def test_em_pass_gives_loglik_and_responsibility_sum(pi):
     X, means, sigma = _data(5000, 2)
     f0, f1 = component_pdfs(X, means, sigma)
     terms = precompute(X, means, sigma)
-    sums = em_pass(terms, pi, curvature=True)
+    sums = em_pass(terms, pi, derivatives=True)
     p = pi * f0 + (1 - pi) * f1
     np.testing.assert_allclose(terms.const + sums.log_d, np.log(p).sum(), rtol=1e-12)
     np.testing.assert_allclose(sums.resp, (pi * f0 / p).sum(), rtol=1e-10)
-    # near pi = 0 or 1 the curvature loses digits (it only sizes Newton steps)
-    rtol = 1e-9 if 1e-6 < pi < 1 - 1e-6 else 1e-3
-    np.testing.assert_allclose(sums.curv, np.sum(((f0 - f1) / p) ** 2), rtol=rtol)
-    assert em_pass(terms, pi).curv == 0.0
+    score = (f0 - f1) / p
+    np.testing.assert_allclose(
+        sums.grad, score.sum(), rtol=1e-9, atol=1e-9 * np.abs(score).sum()
+    )
+    np.testing.assert_allclose(sums.curv, np.sum(score**2), rtol=1e-10)
+    plain = em_pass(terms, pi)
+    assert plain.grad == plain.curv == 0.0
+    assert (plain.log_d, plain.resp) == (sums.log_d, sums.resp)
 
 
 def test_fit_em_stops_at_first_gain_below_tol():
@@ -67,6 +74,74 @@ def test_fit_em_stops_at_first_gain_below_tol():
     assert diffs[-1] < 1e-3
     assert np.all(diffs[1:-1] >= 1e-3)
     assert res.n_iter == len(diffs) - 1
+
+
+def mle(X, means, sigma):
+    """The maximum-likelihood pi, by root-finding on the score (reference pdfs)."""
+    f0, f1 = component_pdfs(X, means, sigma)
+
+    def score(pi):
+        return np.sum((f0 - f1) / (pi * f0 + (1 - pi) * f1))
+
+    if score(1.0) >= 0:
+        return 1.0
+    if score(0.0) <= 0:
+        return 0.0
+    return brentq(score, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_newton_and_em_reach_the_mle(seed):
+    r = np.random.default_rng(seed)
+    mu, sd = r.normal(size=2) * 2, r.uniform(0.5, 2, 2)
+    X, _ = make_mixture(
+        3000, means=mu, sigma=sd, pi=r.uniform(0.1, 0.9), random_state=seed
+    )
+    means, sigma = check_components(mu, sd, 1)
+    terms = precompute(X, means, sigma)
+    target = mle(X, means, sigma)
+    newton = fit_newton(terms, 0.5, tol=1e-5, max_iter=100)
+    em = fit_em(terms, 0.5, tol=1e-11, max_iter=100_000)
+    assert newton.converged and em.converged
+    assert abs(newton.pi - target) < 1e-8
+    assert abs(em.pi - target) < 1e-6
+    assert newton.n_passes < em.n_passes
+    assert np.all(newton.history["diff_loglik"][1:] >= 0)
+
+
+def test_newton_on_the_seed_data_needs_few_passes():
+    X, _ = make_mixture(500_000, pi=0.8, random_state=1)
+    means, sigma = check_components((0, 2), 1.0, 1)
+    res = fit_newton(precompute(X, means, sigma), 0.5, tol=1e-5, max_iter=100)
+    assert res.n_passes <= 8
+    assert abs(res.pi - mle(X, means, sigma)) < 1e-8
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_boundary_mle_is_reached_exactly(side):
+    # samples beyond component `side`, away from the other: the MLE is on the
+    # boundary, pi = 1 for side 0 and pi = 0 for side 1
+    x = np.random.default_rng(0).normal(-1.0 if side == 0 else 3.0, 1.0, size=(400, 1))
+    means, sigma = check_components((0, 2), 1.0, 1)
+    target = 1.0 - side
+    assert mle(x, means, sigma) == target
+    terms = precompute(x, means, sigma)
+    res = fit_newton(terms, 0.5, tol=1e-5, max_iter=100)
+    assert res.converged and res.pi == target
+    assert res.n_passes <= 10
+    em = fit_em(terms, 0.5, tol=1e-5, max_iter=10_000)
+    assert em.converged and abs(em.pi - target) < 1e-3
+
+
+def test_newton_rejects_a_step_that_lowers_the_likelihood():
+    # with unequal sigmas the first Newton step from 0.5 overshoots here
+    X, _ = make_mixture(2000, pi=0.3, sigma=(1.0, 3.0), random_state=0)
+    means, sigma = check_components((0, 2), (1.0, 3.0), 1)
+    res = fit_newton(precompute(X, means, sigma), 0.5, tol=1e-5, max_iter=200)
+    assert res.converged
+    assert res.n_passes > res.n_iter + 1  # some step was tried and refused
+    assert np.all(res.history["diff_loglik"][1:] >= 0)
+    assert abs(res.pi - mle(X, means, sigma)) < 1e-8
 
 
 def test_fit_em_max_iter_reached():
