@@ -118,8 +118,10 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     far-out samples (``x = 1e6``) give finite log-likelihoods and samples
     beyond float64's range of squares (``x = 1e300``) still give finite
     responsibilities and ``pi_`` (their log-density, hence ``loglik_``, is
-    ``-inf`` in float64). Each EM iteration is then one pass with one log and
-    one division per sample.
+    ``-inf`` in float64). Each iteration is then one pass over a float64 array
+    of n per-sample density ratios, in cache-sized blocks: a division per
+    sample, and one log per 64 samples (the log of a product of 64 terms that
+    each lie in [min(pi, 1 - pi), 1], so that it cannot underflow).
 
     Examples
     --------

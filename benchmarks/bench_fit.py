@@ -1,0 +1,304 @@
+"""Time skmix's fit against the references, all measured in the same run.
+
+For each size n, on data drawn like the tutorial's (``make_mixture(n, pi=0.8,
+random_state=1)``: 0.8 N(0, 1) + 0.2 N(2, 1)), with its settings (means
+(0, 2), sigma 1, pi_init 0.5, tol 1e-5), it reports the best of ``--repeat``
+runs of:
+
+- skmix, ``solver="em"`` (the default) and ``solver="newton"``: fit time,
+  iterations, time per iteration, peak memory allocated during the fit
+  (tracemalloc, in a separate untimed run) relative to the size of X, pi;
+- ``numpy``: a plain transcription of the tutorial's formulas
+  (scipy.stats.norm.pdf for both densities, then its E-step / M-step /
+  log-likelihood loop), the naive reference;
+- ``gmm``: sklearn's GaussianMixture(n_components=2, covariance_type="tied")
+  started at the true parameters (it also estimates the means, which skmix
+  holds fixed), for n <= 1e6;
+- ``floor``: one ``np.log`` pass over an array of n float64 (into a
+  preallocated output);
+- ``R``: the tutorial's own R code on the same data, only where ``Rscript``
+  with dplyr is installed (silently left out otherwise).
+
+Ratios: each reference's time over skmix EM's, and skmix's time per
+iteration over the floor (fit time / iterations: the one-time precompute is
+counted in). Run ``python benchmarks/bench_fit.py --help`` for the options.
+"""
+
+import argparse
+import gc
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import norm
+
+import skmix
+from skmix import TwoGaussianMixturePi, make_mixture
+
+MEANS, SIGMA, PI, PI_INIT, TOL = (0.0, 2.0), 1.0, 0.8, 0.5, 1e-5
+GMM_MAX_N = 1_000_000
+
+
+def best_time(fn, repeat):
+    """Best wall time of ``repeat`` calls, and the last call's result."""
+    best, result = np.inf, None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def peak_memory(fn):
+    """Peak bytes allocated (tracemalloc) while ``fn`` runs."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def seed_transcription(x):
+    """The tutorial's fit_model, line for line, on a 1-D array."""
+    f0 = norm.pdf(x, MEANS[0], SIGMA)
+    f1 = norm.pdf(x, MEANS[1], SIGMA)
+    pi = PI_INIT
+    joint0, joint1 = f0 * pi, f1 * (1 - pi)
+    p_y = joint0 + joint1
+    post = joint0 / p_y
+    ll = np.log(p_y).sum()
+    iteration = 0
+    while iteration < 1000:
+        iteration += 1
+        pi = post.mean()
+        joint0, joint1 = f0 * pi, f1 * (1 - pi)
+        p_y = joint0 + joint1
+        post = joint0 / p_y
+        ll_old, ll = ll, np.log(p_y).sum()
+        if ll - ll_old < TOL:
+            break
+    return pi, iteration
+
+
+def sklearn_gmm(X):
+    """GaussianMixture from the true parameters; it may stop at max_iter=100."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gmm = GaussianMixture(
+            n_components=2,
+            covariance_type="tied",
+            means_init=np.array(MEANS)[:, None],
+            weights_init=[PI_INIT, 1 - PI_INIT],
+            precisions_init=np.array([[1 / SIGMA**2]]),
+            tol=TOL / len(X),  # sklearn's tol is on the per-sample mean
+            max_iter=100,
+        ).fit(X)
+    return gmm.weights_[0], gmm.n_iter_
+
+
+R_SCRIPT = r"""
+suppressMessages(library(dplyr))
+args <- commandArgs(trailingOnly = TRUE)
+data <- tibble(Y = scan(args[1], quiet = TRUE)) |>
+  mutate(`p(Y=y|Z=1)` = dnorm(Y, 0, 1), `p(Y=y|Z=2)` = dnorm(Y, 2, 1))
+E_step <- function(data, p) data |> mutate(
+  `p(Y=y, Z=1)` = `p(Y=y|Z=1)` * p, `p(Y=y, Z=2)` = `p(Y=y|Z=2)` * (1 - p),
+  `p(Y=y)` = `p(Y=y, Z=1)` + `p(Y=y, Z=2)`, `p(Z=1|Y=y)` = `p(Y=y, Z=1)` / `p(Y=y)`)
+M_step <- function(data) data |> pull(`p(Z=1|Y=y)`) |> mean()
+loglik <- function(data) data |> pull(`p(Y=y)`) |> log() |> sum()
+fit_model <- function(data, p = 0.5, tolerance = 1e-5, max_iterations = 1000) {
+  data <- E_step(data, p); ll <- loglik(data)
+  for (i in 1:max_iterations) {
+    p <- M_step(data); data <- E_step(data, p)
+    ll_old <- ll; ll <- loglik(data)
+    if (ll - ll_old < tolerance) break
+  }
+  c(p, i)
+}
+best <- Inf
+for (r in seq_len(as.integer(args[2]))) {
+  t <- system.time(res <- fit_model(data))[["elapsed"]]
+  best <- min(best, t)
+}
+cat(best, res[1], res[2], "\n")
+"""
+
+
+def r_available():
+    if shutil.which("Rscript") is None:
+        return False
+    check = subprocess.run(
+        ["Rscript", "-e", "quit(status = !requireNamespace('dplyr', quietly = TRUE))"],
+        capture_output=True,
+    )
+    return check.returncode == 0
+
+
+def run_r(x, repeat):
+    with tempfile.TemporaryDirectory() as tmp:
+        data, script = Path(tmp) / "y.txt", Path(tmp) / "fit.R"
+        np.savetxt(data, x, fmt="%.17g")
+        script.write_text(R_SCRIPT)
+        out = subprocess.run(
+            ["Rscript", str(script), str(data), str(repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    return float(out[0]), float(out[1]), int(float(out[2]))
+
+
+def log_floor(X, repeat):
+    """Best time of one np.log pass over n positive float64 (no allocation)."""
+    positive = np.abs(X[:, 0]) + 1.0
+    out = np.empty_like(positive)
+    return best_time(lambda: np.log(positive, out=out), repeat)[0]
+
+
+def bench_size(n, repeat, with_r):
+    X, _ = make_mixture(n, means=MEANS, sigma=SIGMA, pi=PI, random_state=1)
+    x_bytes = X.nbytes
+    row = {"n": n}
+
+    row["floor_s"] = log_floor(X, max(repeat, 3))
+
+    for solver in ("em", "newton"):
+
+        def fit(solver=solver):
+            return TwoGaussianMixturePi(
+                means=MEANS, sigma=SIGMA, pi_init=PI_INIT, tol=TOL, solver=solver
+            ).fit(X)
+
+        t, est = best_time(fit, repeat)
+        row[solver] = {
+            "time_s": t,
+            "n_iter": est.n_iter_,
+            "time_per_iter_s": t / est.n_iter_,
+            "peak_mem_over_X": peak_memory(fit) / x_bytes,
+            "pi": est.pi_,
+        }
+
+    t, (pi, n_iter) = best_time(lambda: seed_transcription(X[:, 0]), repeat)
+    row["numpy"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
+    if n <= GMM_MAX_N:
+        t, (pi, n_iter) = best_time(lambda: sklearn_gmm(X), repeat)
+        row["gmm"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
+    if with_r:
+        t, pi, n_iter = run_r(X[:, 0], repeat)
+        row["R"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
+
+    em = row["em"]["time_s"]
+    row["ratios"] = {
+        f"{ref}_over_em": row[ref]["time_s"] / em
+        for ref in ("numpy", "gmm", "R", "newton")
+        if ref in row
+    }
+    for solver in ("em", "newton"):
+        row["ratios"][f"{solver}_iter_over_floor"] = (
+            row[solver]["time_per_iter_s"] / row["floor_s"]
+        )
+        row["ratios"][f"{solver}_ns_per_sample_iter"] = (
+            1e9 * row[solver]["time_per_iter_s"] / n
+        )
+    return row
+
+
+def print_header():
+    print(
+        f"{'n':>11} {'floor ms':>10} {'EM ms':>10} {'it':>3} {'Newton ms':>10} "
+        f"{'it':>3} {'numpy ms':>10} {'GMM ms':>10} {'it':>3} {'R ms':>10} "
+        f"{'numpy/EM':>9} {'GMM/EM':>7} {'R/EM':>6} {'EM/Newt':>8} "
+        f"{'EMit/fl':>8} {'Nit/fl':>7} {'ns/s/it':>8} {'memEM':>6} {'memN':>5}"
+    )
+
+
+def print_row(r):
+    q = r["ratios"]
+
+    def ms(seconds):
+        return f"{1e3 * seconds:10.2f}"
+
+    def opt(key, fmt, value=None):
+        v = value if value is not None else q.get(key)
+        width = fmt.split(".")[0]
+        return format(v, fmt) if v is not None else format("-", ">" + width)
+
+    print(
+        f"{r['n']:>11,} {ms(r['floor_s'])} {ms(r['em']['time_s'])} "
+        f"{r['em']['n_iter']:>3} {ms(r['newton']['time_s'])} "
+        f"{r['newton']['n_iter']:>3} {ms(r['numpy']['time_s'])} "
+        f"{opt(None, '10.2f', 1e3 * r['gmm']['time_s'] if 'gmm' in r else None)} "
+        f"{opt(None, '3d', r['gmm']['n_iter'] if 'gmm' in r else None)} "
+        f"{opt(None, '10.2f', 1e3 * r['R']['time_s'] if 'R' in r else None)} "
+        f"{q['numpy_over_em']:9.2f} {opt('gmm_over_em', '7.1f')} "
+        f"{opt('R_over_em', '6.1f')} {1 / q['newton_over_em']:8.2f} "
+        f"{q['em_iter_over_floor']:8.2f} {q['newton_iter_over_floor']:7.2f} "
+        f"{q['em_ns_per_sample_iter']:8.2f} {r['em']['peak_mem_over_X']:6.3f} "
+        f"{r['newton']['peak_mem_over_X']:5.3f}"
+    )
+
+
+def parse_sizes(text):
+    return [int(float(s)) for s in text.split(",") if s.strip()]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=parse_sizes("1e4,1e5,5e5,1e6,1e7"),
+        help="comma-separated sample sizes (default: 1e4,1e5,5e5,1e6,1e7)",
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="runs per timing (best)")
+    parser.add_argument(
+        "--quick", action="store_true", help="sizes 1e4,1e5,5e5 and 3 repeats"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeat = parse_sizes("1e4,1e5,5e5"), 3
+
+    with_r = r_available()
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "cpu_count": __import__("os").cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "skmix": skmix.__version__,
+        "repeat": args.repeat,
+        "R": with_r,
+    }
+    print(
+        f"skmix {meta['skmix']}, numpy {meta['numpy']}, Python {meta['python']}, "
+        f"{meta['cpu_count']} CPUs, {meta['date']}; best of {args.repeat}; "
+        f"R {'found' if with_r else 'not installed: left out'}"
+    )
+    print_header()
+    rows = []
+    for n in args.sizes:
+        rows.append(bench_size(n, args.repeat, with_r))
+        print_row(rows[-1])
+        sys.stdout.flush()
+    if args.json:
+        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+        print(f"written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
