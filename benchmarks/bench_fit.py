@@ -235,7 +235,7 @@ def print_row(r):
     def opt(key, fmt, value=None):
         v = value if value is not None else q.get(key)
         width = fmt.split(".")[0]
-        return format(v, fmt) if v is not None else format("-", ">" + width)
+        return format(v, fmt) if v is not None else "-".rjust(int(width))
 
     print(
         f"{r['n']:>11,} {ms(r['floor_s'])} {ms(r['em']['time_s'])} "
@@ -250,6 +250,17 @@ def print_row(r):
         f"{q['em_ns_per_sample_iter']:8.2f} {r['em']['peak_mem_over_X']:6.3f} "
         f"{r['newton']['peak_mem_over_X']:5.3f}"
     )
+
+
+def cpu_model():
+    """The CPU's model name (it decides whether np.log is vectorised)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def parse_sizes(text):
@@ -276,7 +287,7 @@ def main(argv=None):
     with_r = r_available()
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "machine": cpu_model(),
         "cpu_count": __import__("os").cpu_count(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
@@ -286,7 +297,8 @@ def main(argv=None):
     }
     print(
         f"skmix {meta['skmix']}, numpy {meta['numpy']}, Python {meta['python']}, "
-        f"{meta['cpu_count']} CPUs, {meta['date']}; best of {args.repeat}; "
+        f"{meta['machine']}, {meta['cpu_count']} CPUs, {meta['date']}; "
+        f"best of {args.repeat}; "
         f"R {'found' if with_r else 'not installed: left out'}"
     )
     print_header()

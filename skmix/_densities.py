@@ -161,15 +161,25 @@ def log_odds(X, coef):
     c, alpha, beta, gamma, delta = coef
     linear = alpha == 0  # equal sigmas: that feature's log-odds is linear in x
     slope = 0.5 * beta * gamma
-    lo = np.full(X.shape[0], c.sum() + 0.5 * (beta * delta)[linear].sum())
+    lo = np.empty(X.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(X.shape[1]):
             xj = X[:, j]
             if linear[j]:
-                lo += xj * slope[j]
+                term = np.multiply(xj, slope[j], out=lo if j == 0 else None)
             else:
-                lo += 0.5 * (xj * alpha[j] + beta[j]) * (xj * gamma[j] + delta[j])
-    if np.isnan(lo).any():
+                term = np.multiply(xj, alpha[j])
+                term += beta[j]
+                term *= xj * gamma[j] + delta[j]
+                term *= 0.5
+            if j == 0:
+                lo[...] = term
+            else:
+                lo += term
+        lo += c.sum() + 0.5 * (beta * delta)[linear].sum()
+        # one reduction in the common case: the sum is finite iff no NaN/inf
+        undefined = not np.isfinite(lo.sum()) and np.isnan(lo).any()
+    if undefined:
         raise ValueError(
             "X holds values so extreme (near the float64 range) that the log-odds "
             "of the two components is undefined (inf - inf). Rescale X, means "

@@ -27,7 +27,7 @@ from ._densities import log_odds, log_odds_coefficients, sample_terms
 
 # Samples processed at a time: large enough to amortise numpy's call overhead,
 # small enough that a block's temporaries stay in cache.
-BLOCK_SIZE = 65536
+BLOCK_SIZE = 32768
 # sum(log d) is taken as the log of products of up to this many d's; with
 # d >= a, a product of k of them stays above a**k, kept above 1e-260.
 _MAX_CHUNK = 64
@@ -64,9 +64,9 @@ class EMResult(NamedTuple):
     history: dict
 
 
-def _blocks(n, block_size=BLOCK_SIZE):
-    for start in range(0, n, block_size):
-        yield slice(start, min(start + block_size, n))
+def _blocks(n):
+    for start in range(0, n, BLOCK_SIZE):
+        yield slice(start, min(start + BLOCK_SIZE, n))
 
 
 def precompute(X, means, sigma):
@@ -83,61 +83,71 @@ def precompute(X, means, sigma):
     -------
     terms : MixtureTerms
     """
-    n = X.shape[0]
+    n, n_features = X.shape
     coef = log_odds_coefficients(means, sigma)
-    log_norm0 = -np.log(sigma[0]).sum() - 0.5 * X.shape[1] * math.log(2 * math.pi)
+    log_norm0 = -np.log(sigma[0]).sum() - 0.5 * n_features * math.log(2 * math.pi)
     u = np.empty(n)
     front, back = 0, n
     const = 0.0
-    for sl in _blocks(n):
-        xb = np.asarray(X[sl], dtype=np.float64)
-        lo = log_odds(xb, coef)
-        const += _sum_log_max(xb, lo, means, sigma, log_norm0)
-        pos = np.flatnonzero(lo >= 0)
-        neg = np.flatnonzero(lo < 0)
-        np.abs(lo, out=lo)
-        np.negative(lo, out=lo)
-        np.exp(lo, out=lo)
-        np.take(lo, pos, out=u[front : front + len(pos)])
-        np.take(lo, neg, out=u[back - len(neg) : back])
-        front += len(pos)
-        back -= len(neg)
+    # far-out samples may overflow the sums to -inf (then the exact fallback)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for sl in _blocks(n):
+            xb = np.asarray(X[sl], dtype=np.float64)
+            lo = log_odds(xb, coef)
+            pos = lo >= 0
+            n_pos = int(np.count_nonzero(pos))
+            u_pos = u[front : front + n_pos]
+            u_neg = u[back - (len(lo) - n_pos) : back]
+            np.compress(pos, lo, out=u_pos)
+            np.compress(~pos, lo, out=u_neg)
+            # sum_i max(log f0, log f1) = sum_i log f0 - sum over lo < 0 of lo
+            const += _sum_log_f0(xb, means[0], sigma[0], log_norm0) - u_neg.sum()
+            np.negative(u_pos, out=u_pos)
+            np.exp(u_pos, out=u_pos)  # now u = exp(-|lo|)
+            np.exp(u_neg, out=u_neg)
+            front += n_pos
+            back -= len(u_neg)
+        if not math.isfinite(const):  # a density beyond float64, or inf - inf
+            const = _exact_sum_log_max(X, means, sigma)
     return MixtureTerms(u=u, n_pos=front, const=float(const))
 
 
-def _sum_log_max(X, lo, means, sigma, log_norm0):
-    """``sum_i max(log f0, log f1)`` over a block, as ``sum log f0 - sum min(lo, 0)``.
+def _sum_log_f0(X, mean, sigma, log_norm):
+    """``sum_i log f0(x_i)`` over a block (may overflow to -inf, never NaN)."""
+    z = np.subtract(X, mean)
+    if X.shape[1] == 1:
+        sq = float(np.dot(z[:, 0], z[:, 0])) / sigma[0] ** 2
+    else:
+        z /= sigma
+        sq = float(np.einsum("ij,ij->", z, z))
+    return len(X) * log_norm - 0.5 * sq
 
-    Falls back to the per-sample maximum where that shortcut overflows; the
-    total itself may be -inf (a density beyond float64), never NaN.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        z = (X - means[0]) / sigma[0]
-        total = (
-            len(X) * log_norm0
-            - 0.5 * np.einsum("ij,ij->", z, z)
-            - np.minimum(lo, 0.0).sum()
-        )
-        if not math.isfinite(total):
-            total = sample_terms(X, means, sigma)[1].sum()
+
+def _exact_sum_log_max(X, means, sigma):
+    """``sum_i max(log f0, log f1)`` sample by sample: the slow, exact fallback."""
+    total = 0.0
+    for sl in _blocks(X.shape[0]):
+        total += sample_terms(X[sl], means, sigma)[1].sum()
     return total
 
 
-def _chunk_length(a):
-    """Largest k <= 64 with a**k >= exp(-600): safe product length for d >= a."""
-    if a <= 0.0:
+def _chunk_length(low, high):
+    """Largest k <= 64 such that a product of k values in [low, high] stays
+    within [exp(-600), exp(600)], far from float64's limits."""
+    if low <= 0.0:
         return 1
-    neg_log_a = -math.log(a)
-    if neg_log_a * _MAX_CHUNK <= _MIN_LOG_PRODUCT:
-        return _MAX_CHUNK
-    return max(1, int(_MIN_LOG_PRODUCT / neg_log_a))
+    widest = max(-math.log(low), math.log(high), 1e-300)
+    return max(1, min(_MAX_CHUNK, int(_MIN_LOG_PRODUCT / widest)))
 
 
-def _sum_log(d, k):
-    """``sum(log(d))`` with one log per ``k`` values: logs of column products."""
-    m = len(d) - len(d) % k
-    products = d[:m].reshape(k, m // k).prod(axis=0)
-    return float(np.log(products).sum() + np.log(d[m:]).sum())
+def _sum_log(w, k):
+    """``sum(log(w))`` with one log per ``k`` values: logs of column products."""
+    m = len(w) - len(w) % k
+    products = np.multiply.reduce(w[:m].reshape(k, m // k), axis=0)
+    total = np.add.reduce(np.log(products, out=products))
+    if m < len(w):
+        total += np.add.reduce(np.log(w[m:]))
+    return float(total)
 
 
 def _side_sums(u, a, b, u_in_numerator, derivatives):
@@ -146,30 +156,45 @@ def _side_sums(u, a, b, u_in_numerator, derivatives):
     Returns ``sum log d``, ``sum num / d`` (``num`` is ``u`` or 1) and, if
     ``derivatives``, ``sum t`` and ``sum t**2`` with ``t = (1 - u) / d``, which
     is ``|f0 - f1| / p``, the per-sample score up to its sign (else zeros).
-    Works block by block, so temporaries stay in cache and memory does not
-    grow with n.
+
+    ``d`` is formed as ``scale * w`` with ``w = u + a / b`` (one addition per
+    sample), or ``w = 1 + (b / a) * u`` when ``b`` is tiny or zero; the scale
+    is applied to the sums. Works block by block, so temporaries stay in
+    cache and memory does not grow with n.
     """
     n = len(u)
-    k = _chunk_length(a)
-    d_buf = np.empty(min(n, BLOCK_SIZE))
-    q_buf = np.empty_like(d_buf)
-    t_buf = np.empty_like(d_buf) if derivatives else None
+    if b > 1e-3 * a:
+        scale, shift, slope = b, a / b, 1.0
+    else:
+        scale, shift, slope = a, 1.0, b / a
+    k = _chunk_length(shift, shift + slope)
+    w_buf = np.empty(min(n, BLOCK_SIZE))
+    q_buf = np.empty_like(w_buf)
+    t_buf = np.empty_like(w_buf) if derivatives else None
     s_log = s_ratio = s_t = s_t2 = 0.0
     for sl in _blocks(n):
         ub = u[sl]
-        d, q = d_buf[: len(ub)], q_buf[: len(ub)]
-        np.multiply(ub, b, out=d)
-        d += a
-        np.divide(1.0, d, out=q)
-        s_ratio += float(np.dot(ub, q)) if u_in_numerator else float(q.sum())
-        s_log += _sum_log(d, k)
+        w, q = w_buf[: len(ub)], q_buf[: len(ub)]
+        if slope == 1.0:
+            np.add(ub, shift, out=w)
+        else:
+            np.multiply(ub, slope, out=w)
+            w += shift
+        np.divide(1.0, w, out=q)
+        s_ratio += float(np.dot(ub, q) if u_in_numerator else np.add.reduce(q))
+        s_log += _sum_log(w, k)
         if derivatives:
             t = t_buf[: len(ub)]
             np.subtract(1.0, ub, out=t)
             t *= q
-            s_t += float(t.sum())
+            s_t += float(np.add.reduce(t))
             s_t2 += float(np.dot(t, t))
-    return s_log, s_ratio, s_t, s_t2
+    return (
+        s_log + n * math.log(scale) if n else 0.0,
+        s_ratio / scale,
+        s_t / scale,
+        s_t2 / scale**2,
+    )
 
 
 class PassSums(NamedTuple):

@@ -47,7 +47,9 @@ def test_precompute_partitions_ratio_of_densities(n, d):
     )
 
 
-@pytest.mark.parametrize("pi", [0.0, 1e-12, 0.2, 0.5, 0.97, 1 - 1e-12, 1.0])
+@pytest.mark.parametrize(
+    "pi", [0.0, 1e-12, 9e-4, 0.0011, 0.2, 0.5, 0.97, 0.9989, 0.9991, 1 - 1e-12, 1.0]
+)
 def test_em_pass_gives_loglik_and_responsibility_sum(pi):
     X, means, sigma = _data(5000, 2)
     f0, f1 = component_pdfs(X, means, sigma)
@@ -171,16 +173,22 @@ def test_verbose_prints_one_line_per_iteration(capsys):
     assert f"{res.pi:.10f}" in lines[-1]
 
 
-@pytest.mark.parametrize("a", [0.5, 0.01, 1e-8, 1e-100, 1e-300, 0.0])
+@pytest.mark.parametrize(
+    "low, high",
+    [
+        *[(low, 1.0) for low in (0.5, 0.01, 1e-8, 1e-300, 0.0)],
+        *[(1e3, 1e3 + 1), (1e150, 1e150 + 1), (1e-4, 1e300)],
+    ],
+)
 @pytest.mark.parametrize("n", [0, 1, 63, 64, 1000])
-def test_sum_log_by_products_never_underflows(a, n):
-    # the smallest possible d's: a product of k of them must stay normal
-    d = np.full(n, a)
-    d[::3] = 1.0
-    k = _chunk_length(a)
-    with np.errstate(divide="ignore"):  # log(0) = -inf when a = 0
-        expected = np.log(d).sum()
-        result = _sum_log(d, k)
-    if a == 0.0:
+def test_sum_log_by_products_never_underflows_or_overflows(low, high, n):
+    # the extreme values of w: a product of k of them must stay normal
+    w = np.full(n, low)
+    w[::3] = high
+    k = _chunk_length(low, high)
+    with np.errstate(divide="ignore"):  # log(0) = -inf when low = 0
+        expected = np.log(w).sum()
+        result = _sum_log(w, k)
+    if low == 0.0:
         assert k == 1
     assert result == pytest.approx(expected, rel=1e-13)
