@@ -46,11 +46,15 @@ class MixtureTerms(NamedTuple):
     const : float
         ``sum_i max(log f0(x_i), log f1(x_i))``; ``-inf`` only if a sample's
         log-density leaves float64's range.
+    work : ndarray of shape (3, min(n_samples, BLOCK_SIZE))
+        Scratch space reused by every pass, so that passes allocate nothing
+        of the size of a block.
     """
 
     u: np.ndarray
     n_pos: int
     const: float
+    work: np.ndarray  # scratch for the passes, shape (3, min(n, BLOCK_SIZE))
 
 
 class EMResult(NamedTuple):
@@ -109,7 +113,8 @@ def precompute(X, means, sigma):
             back -= len(u_neg)
         if not math.isfinite(const):  # a density beyond float64, or inf - inf
             const = _exact_sum_log_max(X, means, sigma)
-    return MixtureTerms(u=u, n_pos=front, const=float(const))
+    work = np.empty((3, min(n, BLOCK_SIZE)))
+    return MixtureTerms(u=u, n_pos=front, const=float(const), work=work)
 
 
 def _sum_log_f0(X, mean, sigma, log_norm):
@@ -132,12 +137,19 @@ def _exact_sum_log_max(X, means, sigma):
 
 
 def _chunk_length(low, high):
-    """Largest k <= 64 such that a product of k values in [low, high] stays
-    within [exp(-600), exp(600)], far from float64's limits."""
+    """Largest power of two k <= 64 such that a product of k values in
+    [low, high] stays within [exp(-600), exp(600)], far from float64's limits.
+
+    A power of two divides every full block, so only a last, short block has
+    a remainder to take the logs of one by one.
+    """
     if low <= 0.0:
         return 1
     widest = max(-math.log(low), math.log(high), 1e-300)
-    return max(1, min(_MAX_CHUNK, int(_MIN_LOG_PRODUCT / widest)))
+    k = _MAX_CHUNK
+    while k > 1 and k * widest > _MIN_LOG_PRODUCT:
+        k //= 2
+    return k
 
 
 def _sum_log(w, k):
@@ -147,10 +159,10 @@ def _sum_log(w, k):
     total = np.add.reduce(np.log(products, out=products))
     if m < len(w):
         total += np.add.reduce(np.log(w[m:]))
-    return float(total)
+    return total
 
 
-def _side_sums(u, a, b, u_in_numerator, derivatives):
+def _side_sums(u, a, b, u_in_numerator, derivatives, work):
     """Sums over one side at ``d = a + b * u`` (``a, b >= 0``, ``a + b = 1``).
 
     Returns ``sum log d``, ``sum num / d`` (``num`` is ``u`` or 1) and, if
@@ -159,41 +171,40 @@ def _side_sums(u, a, b, u_in_numerator, derivatives):
 
     ``d`` is formed as ``scale * w`` with ``w = u + a / b`` (one addition per
     sample), or ``w = 1 + (b / a) * u`` when ``b`` is tiny or zero; the scale
-    is applied to the sums. Works block by block, so temporaries stay in
-    cache and memory does not grow with n.
+    is applied to the sums. Works block by block in ``work``, so temporaries
+    stay in cache and nothing of the size of the data is allocated.
     """
     n = len(u)
+    if n == 0:
+        return 0.0, 0.0, 0.0, 0.0
     if b > 1e-3 * a:
         scale, shift, slope = b, a / b, 1.0
     else:
         scale, shift, slope = a, 1.0, b / a
     k = _chunk_length(shift, shift + slope)
-    w_buf = np.empty(min(n, BLOCK_SIZE))
-    q_buf = np.empty_like(w_buf)
-    t_buf = np.empty_like(w_buf) if derivatives else None
     s_log = s_ratio = s_t = s_t2 = 0.0
-    for sl in _blocks(n):
-        ub = u[sl]
-        w, q = w_buf[: len(ub)], q_buf[: len(ub)]
+    for start in range(0, n, BLOCK_SIZE):
+        ub = u[start : start + BLOCK_SIZE]
+        m = len(ub)
+        w, q, t = work[0, :m], work[1, :m], work[2, :m]
         if slope == 1.0:
             np.add(ub, shift, out=w)
         else:
             np.multiply(ub, slope, out=w)
             w += shift
         np.divide(1.0, w, out=q)
-        s_ratio += float(np.dot(ub, q) if u_in_numerator else np.add.reduce(q))
+        s_ratio += np.dot(ub, q) if u_in_numerator else np.add.reduce(q)
         s_log += _sum_log(w, k)
         if derivatives:
-            t = t_buf[: len(ub)]
             np.subtract(1.0, ub, out=t)
             t *= q
-            s_t += float(np.add.reduce(t))
-            s_t2 += float(np.dot(t, t))
+            s_t += np.add.reduce(t)
+            s_t2 += np.dot(t, t)
     return (
-        s_log + n * math.log(scale) if n else 0.0,
-        s_ratio / scale,
-        s_t / scale,
-        s_t2 / scale**2,
+        float(s_log + n * math.log(scale)),
+        float(s_ratio / scale),
+        float(s_t / scale),
+        float(s_t2 / scale**2),
     )
 
 
@@ -225,10 +236,10 @@ def em_pass(terms, pi, derivatives=False):
     n_pos = terms.n_pos
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log0, inv0, t0, tt0 = _side_sums(
-            terms.u[:n_pos], pi, 1 - pi, False, derivatives
+            terms.u[:n_pos], pi, 1 - pi, False, derivatives, terms.work
         )
         log1, ratio1, t1, tt1 = _side_sums(
-            terms.u[n_pos:], 1 - pi, pi, True, derivatives
+            terms.u[n_pos:], 1 - pi, pi, True, derivatives, terms.work
         )
     # f0 - f1 is positive on the component-0 side, negative on the other
     return PassSums(
