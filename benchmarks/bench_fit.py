@@ -183,7 +183,7 @@ def log_floor(X, repeat):
     return best_time(lambda: np.log(positive, out=out), max(repeat, 20))[0]
 
 
-def bench_size(n, repeat, with_r):
+def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N):
     X, _ = make_mixture(n, means=MEANS, sigma=SIGMA, pi=PI, random_state=1)
     x_bytes = X.nbytes
     row = {"n": n}
@@ -208,7 +208,7 @@ def bench_size(n, repeat, with_r):
 
     t, (pi, n_iter) = best_time(lambda: seed_transcription(X[:, 0]), repeat)
     row["numpy"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
-    if n <= GMM_MAX_N:
+    if n <= gmm_max_n:
         t, (pi, n_iter) = best_time(lambda: sklearn_gmm(X), repeat)
         row["gmm"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
     if with_r:
@@ -248,8 +248,8 @@ def print_row(r):
 
     def opt(key, fmt, value=None):
         v = value if value is not None else q.get(key)
-        width = fmt.split(".")[0]
-        return format(v, fmt) if v is not None else "-".rjust(int(width))
+        width = int(fmt.split(".")[0].rstrip("df"))
+        return format(v, fmt) if v is not None else "-".rjust(width)
 
     print(
         f"{r['n']:>11,} {ms(r['floor_s'])} {ms(r['em']['time_s'])} "
@@ -298,6 +298,12 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="sizes 1e4,1e5,5e5 and 3 repeats"
     )
+    parser.add_argument(
+        "--gmm-max-n",
+        type=float,
+        default=GMM_MAX_N,
+        help=f"time GaussianMixture up to this size (default {GMM_MAX_N:.0e})",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -323,7 +329,7 @@ def main(argv=None):
     print_header()
     rows = []
     for n in args.sizes:
-        rows.append(bench_size(n, args.repeat, with_r))
+        rows.append(bench_size(n, args.repeat, with_r, args.gmm_max_n))
         print_row(rows[-1])
         sys.stdout.flush()
     if args.json:

@@ -1,5 +1,6 @@
 """The scikit-learn estimator: validation, fitted attributes, predictions."""
 
+import math
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -8,14 +9,30 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
+from ._datasets import make_mixture
 from ._densities import (
     check_components,
     log_mixture_density,
     posterior_logit,
     sample_terms,
+)
+from ._inference import (
+    observed_information,
+    profile_interval,
+    standard_error,
+    wald_interval,
 )
 from ._solvers import fit_em, fit_newton, precompute
 
@@ -178,8 +195,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         return check_components(self.means, self.sigma, n_features)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Estimate pi by EM.
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate pi by maximum likelihood.
 
         Parameters
         ----------
@@ -189,19 +206,31 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample (None: all 1). The
+            log-likelihood is the weighted sum of the per-sample
+            log-likelihoods and the M-step the weighted mean of the
+            responsibilities, so integer weights are the same as repeating
+            samples and weight 0 the same as leaving a sample out.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
         X = self._validate_X(X, reset=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         means, sigma = self._components(X.shape[1])
         if self.warm_start and hasattr(self, "pi_"):
             pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
         else:
             pi_start = self.pi_init
+        terms = precompute(X, means, sigma, sample_weight)
         result = _SOLVERS[self.solver](
-            precompute(X, means, sigma),
+            terms,
             pi_start,
             tol=self.tol,
             max_iter=self.max_iter,
@@ -223,7 +252,116 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self.converged_ = result.converged
         self.loglik_ = result.loglik
         self.history_ = result.history
+        self.pi_stderr_ = standard_error(observed_information(terms, result.pi))
+        # kept to evaluate the likelihood at other pi (confidence_interval)
+        self._terms = terms
         return self
+
+    def confidence_interval(self, alpha=0.05, method="profile"):
+        """Confidence interval for pi, at level ``1 - alpha``.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level, in the open interval (0, 1).
+
+        method : {"profile", "wald"}, default="profile"
+            ``"profile"``: the likelihood-ratio (profile likelihood) interval,
+            the values ``p`` whose log-likelihood on the training data lies
+            within ``chi2_1(1 - alpha) / 2`` of that at ``pi_``, found by a
+            root search on each side of ``pi_``; it is not symmetric, it
+            reaches 0 or 1 exactly when the data allow it, and it stays
+            accurate near the boundaries. ``"wald"``: ``pi_ -/+ z *
+            pi_stderr_``, clipped to [0, 1]; cheaper, but poor when ``pi_`` is
+            near 0 or 1 or the sample is small.
+
+        Returns
+        -------
+        low, high : float
+            The ends of the interval, ``0 <= low <= pi_ <= high <= 1``.
+        """
+        check_is_fitted(self)
+        validate_parameter_constraints(
+            {
+                "alpha": [Interval(Real, 0, 1, closed="neither")],
+                "method": [StrOptions({"profile", "wald"})],
+            },
+            {"alpha": alpha, "method": method},
+            caller_name="confidence_interval",
+        )
+        if method == "wald":
+            return wald_interval(self.pi_, self.pi_stderr_, alpha)
+        return profile_interval(self._terms, self.pi_, self.loglik_, alpha)
+
+    def _n_parameters(self):
+        return 1  # pi; the components are fixed
+
+    def bic(self, X):
+        """Bayesian information criterion of the fitted model on X.
+
+        As in :class:`sklearn.mixture.GaussianMixture`, with one free
+        parameter, ``pi``: ``-2 * total log-likelihood + log(n_samples)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        bic : float
+            The lower the better.
+        """
+        total = self.score(X) * _num_samples(X)
+        return -2 * total + self._n_parameters() * math.log(_num_samples(X))
+
+    def aic(self, X):
+        """Akaike information criterion of the fitted model on X.
+
+        As in :class:`sklearn.mixture.GaussianMixture`, with one free
+        parameter, ``pi``: ``-2 * total log-likelihood + 2``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        aic : float
+            The lower the better.
+        """
+        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples, at least 1.
+
+        random_state : int, RandomState instance or None, default=None
+            Determines random number generation. Pass an int for
+            reproducible output across multiple function calls.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The samples, float64.
+
+        y : ndarray of shape (n_samples,)
+            Their components, 0 (with probability ``pi_``) or 1.
+        """
+        check_is_fitted(self)
+        return make_mixture(
+            n_samples,
+            n_features=self.n_features_in_,
+            means=self.means,
+            sigma=self.sigma,
+            pi=self.pi_,
+            random_state=random_state,
+        )
 
     def _sample_terms(self, X):
         """Log-odds and larger log-density of each sample of a validated X."""

@@ -13,9 +13,13 @@ and the E-step responsibility of component 0 is ``r_i = pi / d_i`` on the
 component-0 side and ``pi * u_i / d_i`` on the other. ``u_i``, the side and
 ``sum_i m_i`` do not depend on pi: :func:`precompute` finds them in one pass
 over X, storing ``u`` with the component-0 side first, and every EM iteration
-afterwards is one pass over ``u`` with one log and one division per sample.
-``d_i`` lies in ``[min(pi, 1 - pi), 1]``, so nothing underflows or overflows,
-however far out a sample lies.
+afterwards is one pass over ``u`` with one division per sample and one log
+per 64 samples. ``d_i`` lies in ``[min(pi, 1 - pi), 1]``, so nothing
+underflows or overflows, however far out a sample lies.
+
+With sample weights ``s_i``, every sum over the samples becomes a weighted sum
+(samples of weight 0 are dropped), which is the same as repeating each sample
+``s_i`` times when the weights are integers.
 """
 
 import math
@@ -44,8 +48,13 @@ class MixtureTerms(NamedTuple):
     n_pos : int
         Number of samples with ``lo_i >= 0`` (they are ``u[:n_pos]``).
     const : float
-        ``sum_i max(log f0(x_i), log f1(x_i))``; ``-inf`` only if a sample's
-        log-density leaves float64's range.
+        ``sum_i s_i max(log f0(x_i), log f1(x_i))``; ``-inf`` only if a
+        sample's log-density leaves float64's range.
+    weight : ndarray of shape (n_samples,) or None
+        The positive sample weights ``s_i``, in the order of ``u``; None
+        when all weights are 1.
+    total : float
+        ``sum_i s_i``: the number of samples, or the total weight.
     work : ndarray of shape (3, min(n_samples, BLOCK_SIZE))
         Scratch space reused by every pass, so that passes allocate nothing
         of the size of a block.
@@ -54,7 +63,9 @@ class MixtureTerms(NamedTuple):
     u: np.ndarray
     n_pos: int
     const: float
-    work: np.ndarray  # scratch for the passes, shape (3, min(n, BLOCK_SIZE))
+    weight: np.ndarray | None
+    total: float
+    work: np.ndarray
 
 
 class EMResult(NamedTuple):
@@ -73,7 +84,7 @@ def _blocks(n):
         yield slice(start, min(start + BLOCK_SIZE, n))
 
 
-def precompute(X, means, sigma):
+def precompute(X, means, sigma, sample_weight=None):
     """One pass over X: the per-sample terms that do not depend on pi.
 
     Parameters
@@ -82,15 +93,23 @@ def precompute(X, means, sigma):
         Finite data, float32 or float64 (computed in float64, block by block).
     means, sigma : ndarray of shape (2, n_features)
         Validated component parameters.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Finite, non-negative weights with a positive sum; samples of weight 0
+        are left out. None means unit weights.
 
     Returns
     -------
     terms : MixtureTerms
     """
+    if sample_weight is not None:
+        keep = sample_weight > 0
+        if not keep.all():
+            X, sample_weight = X[keep], sample_weight[keep]
     n, n_features = X.shape
     coef = log_odds_coefficients(means, sigma)
     log_norm0 = -np.log(sigma[0]).sum() - 0.5 * n_features * math.log(2 * math.pi)
     u = np.empty(n)
+    weight = None if sample_weight is None else np.empty(n)
     front, back = 0, n
     const = 0.0
     # far-out samples may overflow the sums to -inf (then the exact fallback)
@@ -100,39 +119,64 @@ def precompute(X, means, sigma):
             lo = log_odds(xb, coef)
             pos = lo >= 0
             n_pos = int(np.count_nonzero(pos))
-            u_pos = u[front : front + n_pos]
-            u_neg = u[back - (len(lo) - n_pos) : back]
+            side0 = slice(front, front + n_pos)
+            side1 = slice(back - (len(lo) - n_pos), back)
+            u_pos, u_neg = u[side0], u[side1]
             np.compress(pos, lo, out=u_pos)
             np.compress(~pos, lo, out=u_neg)
             # sum_i max(log f0, log f1) = sum_i log f0 - sum over lo < 0 of lo
-            const += _sum_log_f0(xb, means[0], sigma[0], log_norm0) - u_neg.sum()
+            if weight is None:
+                const += _sum_log_f0(xb, means[0], sigma[0], log_norm0, None)
+                const -= u_neg.sum()
+            else:
+                sw = sample_weight[sl]
+                np.compress(pos, sw, out=weight[side0])
+                np.compress(~pos, sw, out=weight[side1])
+                const += _sum_log_f0(xb, means[0], sigma[0], log_norm0, sw)
+                const -= np.dot(weight[side1], u_neg)
             np.negative(u_pos, out=u_pos)
             np.exp(u_pos, out=u_pos)  # now u = exp(-|lo|)
             np.exp(u_neg, out=u_neg)
             front += n_pos
             back -= len(u_neg)
         if not math.isfinite(const):  # a density beyond float64, or inf - inf
-            const = _exact_sum_log_max(X, means, sigma)
-    work = np.empty((3, min(n, BLOCK_SIZE)))
-    return MixtureTerms(u=u, n_pos=front, const=float(const), work=work)
+            const = _exact_sum_log_max(X, means, sigma, sample_weight)
+    return MixtureTerms(
+        u=u,
+        n_pos=front,
+        const=float(const),
+        weight=weight,
+        total=float(n if weight is None else math.fsum(sample_weight)),
+        work=np.empty((3, min(n, BLOCK_SIZE))),
+    )
 
 
-def _sum_log_f0(X, mean, sigma, log_norm):
-    """``sum_i log f0(x_i)`` over a block (may overflow to -inf, never NaN)."""
+def _sum_log_f0(X, mean, sigma, log_norm, weight):
+    """``sum_i s_i log f0(x_i)`` over a block (may be -inf, never NaN)."""
     z = np.subtract(X, mean)
-    if X.shape[1] == 1:
-        sq = float(np.dot(z[:, 0], z[:, 0])) / sigma[0] ** 2
+    if weight is None:
+        count = len(X)
+        if X.shape[1] == 1:
+            sq = float(np.dot(z[:, 0], z[:, 0])) / sigma[0] ** 2
+        else:
+            z /= sigma
+            sq = float(np.einsum("ij,ij->", z, z))
     else:
+        count = float(weight.sum())
         z /= sigma
-        sq = float(np.einsum("ij,ij->", z, z))
-    return len(X) * log_norm - 0.5 * sq
+        sq = float(np.einsum("ij,ij,i->", z, z, weight))
+    return count * log_norm - 0.5 * sq
 
 
-def _exact_sum_log_max(X, means, sigma):
-    """``sum_i max(log f0, log f1)`` sample by sample: the slow, exact fallback."""
+def _exact_sum_log_max(X, means, sigma, sample_weight):
+    """``sum_i s_i max(log f0, log f1)`` sample by sample: the exact fallback."""
     total = 0.0
     for sl in _blocks(X.shape[0]):
-        total += sample_terms(X[sl], means, sigma)[1].sum()
+        log_max = sample_terms(X[sl], means, sigma)[1]
+        if sample_weight is None:
+            total += log_max.sum()
+        else:
+            total += np.dot(sample_weight[sl], log_max)
     return total
 
 
@@ -162,12 +206,13 @@ def _sum_log(w, k):
     return total
 
 
-def _side_sums(u, a, b, u_in_numerator, derivatives, work):
+def _side_sums(u, weight, a, b, u_in_numerator, derivatives, work):
     """Sums over one side at ``d = a + b * u`` (``a, b >= 0``, ``a + b = 1``).
 
-    Returns ``sum log d``, ``sum num / d`` (``num`` is ``u`` or 1) and, if
-    ``derivatives``, ``sum t`` and ``sum t**2`` with ``t = (1 - u) / d``, which
-    is ``|f0 - f1| / p``, the per-sample score up to its sign (else zeros).
+    Returns ``sum s log d``, ``sum s num / d`` (``num`` is ``u`` or 1) and, if
+    ``derivatives``, ``sum s t`` and ``sum s t**2`` with ``t = (1 - u) / d``,
+    which is ``|f0 - f1| / p``, the per-sample score up to its sign (else
+    zeros); ``s`` are the weights (1 when ``weight`` is None).
 
     ``d`` is formed as ``scale * w`` with ``w = u + a / b`` (one addition per
     sample), or ``w = 1 + (b / a) * u`` when ``b`` is tiny or zero; the scale
@@ -182,7 +227,7 @@ def _side_sums(u, a, b, u_in_numerator, derivatives, work):
     else:
         scale, shift, slope = a, 1.0, b / a
     k = _chunk_length(shift, shift + slope)
-    s_log = s_ratio = s_t = s_t2 = 0.0
+    s_log = s_ratio = s_t = s_t2 = count = 0.0
     for start in range(0, n, BLOCK_SIZE):
         ub = u[start : start + BLOCK_SIZE]
         m = len(ub)
@@ -193,15 +238,29 @@ def _side_sums(u, a, b, u_in_numerator, derivatives, work):
             np.multiply(ub, slope, out=w)
             w += shift
         np.divide(1.0, w, out=q)
-        s_ratio += np.dot(ub, q) if u_in_numerator else np.add.reduce(q)
-        s_log += _sum_log(w, k)
+        if weight is None:
+            count += m
+            s_ratio += np.dot(ub, q) if u_in_numerator else np.add.reduce(q)
+            s_log += _sum_log(w, k)
+        else:
+            sb = weight[start : start + BLOCK_SIZE]
+            count += np.add.reduce(sb)
+            if u_in_numerator:
+                s_ratio += np.dot(np.multiply(ub, sb, out=t), q)
+            else:
+                s_ratio += np.dot(sb, q)
+            s_log += np.dot(sb, np.log(w, out=w))
         if derivatives:
             np.subtract(1.0, ub, out=t)
             t *= q
-            s_t += np.add.reduce(t)
-            s_t2 += np.dot(t, t)
+            if weight is None:
+                s_t += np.add.reduce(t)
+                s_t2 += np.dot(t, t)
+            else:
+                s_t += np.dot(sb, t)
+                s_t2 += np.dot(np.multiply(sb, t, out=w), t)
     return (
-        float(s_log + n * math.log(scale)),
+        float(s_log + count * math.log(scale)),
         float(s_ratio / scale),
         float(s_t / scale),
         float(s_t2 / scale**2),
@@ -233,13 +292,26 @@ def em_pass(terms, pi, derivatives=False):
     -------
     sums : PassSums
     """
-    n_pos = terms.n_pos
+    side0, side1 = slice(None, terms.n_pos), slice(terms.n_pos, None)
+    weight = terms.weight
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log0, inv0, t0, tt0 = _side_sums(
-            terms.u[:n_pos], pi, 1 - pi, False, derivatives, terms.work
+            terms.u[side0],
+            None if weight is None else weight[side0],
+            pi,
+            1 - pi,
+            False,
+            derivatives,
+            terms.work,
         )
         log1, ratio1, t1, tt1 = _side_sums(
-            terms.u[n_pos:], 1 - pi, pi, True, derivatives, terms.work
+            terms.u[side1],
+            None if weight is None else weight[side1],
+            1 - pi,
+            pi,
+            True,
+            derivatives,
+            terms.work,
         )
     # f0 - f1 is positive on the component-0 side, negative on the other
     return PassSums(
@@ -311,7 +383,7 @@ def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
         ``history`` is a dict of arrays ``iteration``, ``pi``, ``loglik``
         (total) and ``diff_loglik`` (NaN in row 0).
     """
-    n = len(terms.u)
+    n = terms.total
     path = _Path(terms, max_iter, verbose)
     pi = float(pi_init)
     sums = em_pass(terms, pi)
@@ -347,7 +419,7 @@ def fit_newton(terms, pi_init, *, tol, max_iter, verbose=0):
     It also stops, converged, when neither step can raise the log-likelihood
     (the maximum is reached to rounding, e.g. on the boundary).
     """
-    n = len(terms.u)
+    n = terms.total
     path = _Path(terms, max_iter, verbose)
     pi = float(pi_init)
     sums = em_pass(terms, pi, derivatives=True)

@@ -12,9 +12,11 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_fit.py"
 def test_bench_fit_runs_and_agrees(tmp_path, capsys):
     bench = runpy.run_path(str(BENCH))
     out = tmp_path / "bench.json"
-    bench["main"](["--sizes", "2e3", "--repeat", "1", "--json", str(out)])
-    (row,) = json.loads(out.read_text())["rows"]
-    assert row["n"] == 2000
+    argv = ["--sizes", "2e3,3e3", "--repeat", "1", "--gmm-max-n", "2500"]
+    bench["main"]([*argv, "--json", str(out)])
+    row, large = json.loads(out.read_text())["rows"]
+    assert (row["n"], large["n"]) == (2000, 3000)
+    assert "gmm" not in large  # above --gmm-max-n: left out, the row still prints
     # skmix's EM is the tutorial's algorithm: same iterations, same estimate
     assert row["em"]["n_iter"] == row["numpy"]["n_iter"]
     assert row["em"]["pi"] == pytest.approx(row["numpy"]["pi"], rel=1e-10)
@@ -22,4 +24,5 @@ def test_bench_fit_runs_and_agrees(tmp_path, capsys):
     assert row["newton"]["n_iter"] < row["em"]["n_iter"]
     assert row["em"]["peak_mem_over_X"] > 0
     assert set(row["ratios"]) >= {"numpy_over_em", "gmm_over_em", "em_iter_over_floor"}
-    assert "2,000" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "2,000" in printed and "3,000" in printed

@@ -1,0 +1,61 @@
+"""Uncertainty of the estimated pi: standard error and confidence intervals.
+
+All three work on the precomputed per-sample terms of the training data
+(:func:`skmix._solvers.precompute`), where each evaluation of the
+log-likelihood, or of its derivatives, at a value of pi is one pass.
+"""
+
+import math
+
+from scipy.optimize import brentq
+from scipy.stats import chi2, norm
+
+from ._solvers import em_pass
+
+
+def observed_information(terms, pi):
+    """Minus the second derivative of the log-likelihood in pi, at ``pi``.
+
+    For one parameter the observed Fisher information has the closed form
+    ``sum_i s_i ((f0(x_i) - f1(x_i)) / p(x_i))**2`` (weights ``s_i``).
+    """
+    return em_pass(terms, pi, derivatives=True).curv
+
+
+def standard_error(information):
+    """``1 / sqrt(information)``; ``inf`` when the information is 0."""
+    return 1.0 / math.sqrt(information) if information > 0 else math.inf
+
+
+def wald_interval(pi, stderr, alpha):
+    """``pi -/+ z_{1 - alpha/2} * stderr``, clipped to [0, 1]."""
+    half = norm.ppf(1 - alpha / 2) * stderr
+    return max(pi - half, 0.0), min(pi + half, 1.0)
+
+
+def profile_interval(terms, pi, loglik, alpha, *, xtol=1e-14):
+    """Likelihood-ratio (profile likelihood) confidence interval for pi.
+
+    The set of values ``p`` in [0, 1] with ``2 * (loglik - loglik(p)) <=
+    chi2_1(1 - alpha)``, where ``loglik`` is the log-likelihood at the
+    estimate ``pi``. The log-likelihood is concave in pi, so this set is an
+    interval; each end is a root found by Brent's method on one side of
+    ``pi``, or the boundary 0 or 1 itself when the log-likelihood there is
+    still above the cut-off (which is what keeps the interval honest for
+    estimates near the boundary).
+    """
+    cutoff = loglik - 0.5 * chi2.ppf(1 - alpha, df=1)
+
+    def excess(p):
+        value = terms.const + em_pass(terms, p).log_d - cutoff
+        # -inf (a density beyond float64 at p = 0 or 1) would stall the
+        # root search; any finite negative value brackets the same root
+        return max(value, -1e300)
+
+    def end(boundary):
+        if excess(boundary) >= 0:
+            return float(boundary)
+        low, high = sorted((boundary, pi))
+        return float(brentq(excess, low, high, xtol=xtol, rtol=4 * 2.2e-16))
+
+    return end(0.0), end(1.0)
