@@ -291,7 +291,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         )
         if method == "wald":
             return wald_interval(self.pi_, self.pi_stderr_, alpha)
-        return profile_interval(self._terms, self.pi_, self.loglik_, alpha)
+        return profile_interval(self._terms, self.pi_, alpha)
 
     def _n_parameters(self):
         return 1  # pi; the components are fixed

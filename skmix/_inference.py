@@ -7,6 +7,7 @@ log-likelihood, or of its derivatives, at a value of pi is one pass.
 
 import math
 
+import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import chi2, norm
 
@@ -33,29 +34,32 @@ def wald_interval(pi, stderr, alpha):
     return max(pi - half, 0.0), min(pi + half, 1.0)
 
 
-def profile_interval(terms, pi, loglik, alpha, *, xtol=1e-14):
+def profile_interval(terms, pi, alpha, *, xtol=1e-14):
     """Likelihood-ratio (profile likelihood) confidence interval for pi.
 
-    The set of values ``p`` in [0, 1] with ``2 * (loglik - loglik(p)) <=
-    chi2_1(1 - alpha)``, where ``loglik`` is the log-likelihood at the
-    estimate ``pi``. The log-likelihood is concave in pi, so this set is an
-    interval; each end is a root found by Brent's method on one side of
-    ``pi``, or the boundary 0 or 1 itself when the log-likelihood there is
-    still above the cut-off (which is what keeps the interval honest for
-    estimates near the boundary).
+    The set of values ``p`` in [0, 1] with ``2 * (loglik(pi) - loglik(p)) <=
+    chi2_1(1 - alpha)``, where ``pi`` is the estimate. The log-likelihood is
+    concave in pi, so this set is an interval; each end is a root found by
+    Brent's method on one side of ``pi``, or the boundary 0 or 1 itself when
+    the log-likelihood there is still above the cut-off (which is what keeps
+    the interval honest for estimates near the boundary).
+
+    Only differences of log-likelihoods enter, computed without the constant
+    ``terms.const``, so the interval is defined even when a sample's density
+    leaves float64's range (``loglik = -inf`` at every pi).
     """
-    cutoff = loglik - 0.5 * chi2.ppf(1 - alpha, df=1)
+    cutoff = em_pass(terms, pi).log_d - 0.5 * chi2.ppf(1 - alpha, df=1)
 
     def excess(p):
-        value = terms.const + em_pass(terms, p).log_d - cutoff
-        # -inf (a density beyond float64 at p = 0 or 1) would stall the
-        # root search; any finite negative value brackets the same root
-        return max(value, -1e300)
+        # -inf (a zero density at p = 0 or 1) would stall the root search;
+        # any finite negative value brackets the same root
+        return max(em_pass(terms, p).log_d - cutoff, -1e300)
 
     def end(boundary):
         if excess(boundary) >= 0:
             return float(boundary)
         low, high = sorted((boundary, pi))
-        return float(brentq(excess, low, high, xtol=xtol, rtol=4 * 2.2e-16))
+        rtol = 4 * np.finfo(float).eps
+        return float(brentq(excess, low, high, xtol=xtol, rtol=rtol))
 
     return end(0.0), end(1.0)

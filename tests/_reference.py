@@ -22,20 +22,25 @@ def component_pdfs(X, means, sigma):
     return tuple(norm.pdf(X, means[k], sigma[k]).prod(axis=1) for k in range(2))
 
 
-def seed_em(f0, f1, pi, tol=1e-5, max_iterations=1000):
-    """The vignette's fit_model: returns the iteration table as a dict."""
+def seed_em(f0, f1, pi, tol=1e-5, max_iterations=1000, weight=None):
+    """The vignette's fit_model: returns the iteration table as a dict.
+
+    With ``weight``, the log-likelihood is the weighted sum and the M-step the
+    weighted mean (the vignette itself has no weights).
+    """
     rows = []
+    weight = np.ones_like(f0) if weight is None else np.asarray(weight, float)
 
     def e_step(pi):
         joint0 = f0 * pi
         joint1 = f1 * (1 - pi)
         p_y = joint0 + joint1
-        return joint0 / p_y, np.log(p_y).sum()
+        return joint0 / p_y, np.dot(weight, np.log(p_y))
 
     post, ll = e_step(pi)
     rows.append((0, pi, ll, np.nan))
     for i in range(1, max_iterations + 1):
-        pi = post.mean()
+        pi = np.dot(weight, post) / weight.sum()
         ll_old = ll
         post, ll = e_step(pi)
         rows.append((i, pi, ll, ll - ll_old))

@@ -1,0 +1,135 @@
+"""Uncertainty of pi: standard error, profile and Wald intervals, coverage."""
+
+import numpy as np
+import pytest
+from _reference import mixture_logpdf
+from scipy.stats import chi2, norm
+from sklearn.exceptions import NotFittedError
+
+from skmix import TwoGaussianMixturePi, make_mixture
+
+MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
+
+
+def _fit(n=1000, pi=0.7, seed=0, solver="newton", weight=None, **data):
+    data = {"means": MEANS, "sigma": SIGMA, **data}
+    X, _ = make_mixture(n, pi=pi, random_state=seed, **data)
+    est = TwoGaussianMixturePi(solver=solver, **data)
+    return X, est.fit(X, sample_weight=weight)
+
+
+def _loglik(X, pi, weight=None, means=MEANS, sigma=SIGMA):
+    logpdf = mixture_logpdf(X, means, sigma, pi)
+    return logpdf.sum() if weight is None else np.dot(weight, logpdf)
+
+
+@pytest.mark.parametrize("solver", ["em", "newton"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_stderr_is_the_curvature_of_the_loglik(solver, weighted):
+    n = 1000
+    weight = np.random.default_rng(5).uniform(0.5, 2, n) if weighted else None
+    X, est = _fit(n, solver=solver, weight=weight)
+    h, p = 1e-4, est.pi_
+    second = (
+        _loglik(X, p + h, weight)
+        - 2 * _loglik(X, p, weight)
+        + _loglik(X, p - h, weight)
+    ) / h**2
+    assert est.pi_stderr_ == pytest.approx(1 / np.sqrt(-second), rel=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.2, 0.01])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_profile_ends_lie_the_chi2_cutoff_below_the_maximum(alpha, weighted):
+    n = 2000
+    weight = np.random.default_rng(6).uniform(0.5, 2, n) if weighted else None
+    X, est = _fit(n, weight=weight)
+    low, high = est.confidence_interval(alpha)
+    assert 0 < low < est.pi_ < high < 1
+    drop = chi2.ppf(1 - alpha, df=1) / 2
+    top = _loglik(X, est.pi_, weight)
+    assert est.loglik_ == pytest.approx(top, rel=1e-12)
+    for end in (low, high):
+        assert _loglik(X, end, weight) == pytest.approx(top - drop, abs=1e-8)
+
+
+def test_wald_interval_is_symmetric_and_clipped():
+    _, est = _fit(3000)
+    low, high = est.confidence_interval(0.05, method="wald")
+    z = norm.ppf(0.975)
+    assert low == pytest.approx(est.pi_ - z * est.pi_stderr_, rel=1e-12)
+    assert high == pytest.approx(est.pi_ + z * est.pi_stderr_, rel=1e-12)
+    # near the boundary it is cut at 1; the profile interval is asymmetric
+    _, near = _fit(60, pi=0.995, seed=1)
+    assert near.confidence_interval(0.05, method="wald")[1] <= 1.0
+    p_low, p_high = near.confidence_interval(0.05)
+    assert near.pi_ - p_low != pytest.approx(p_high - near.pi_, rel=0.05)
+
+
+def test_wider_confidence_gives_a_wider_interval():
+    _, est = _fit(1000)
+    inner = est.confidence_interval(0.2)
+    outer = est.confidence_interval(0.01)
+    assert outer[0] < inner[0] < est.pi_ < inner[1] < outer[1]
+
+
+@pytest.mark.parametrize("component", [0, 1])
+def test_profile_interval_reaches_the_boundary(component):
+    # every sample from one well-separated component: the MLE is 0 or 1
+    X, _ = make_mixture(200, means=(0.0, 8.0), pi=1.0 - component, random_state=3)
+    est = TwoGaussianMixturePi(means=(0.0, 8.0), solver="newton").fit(X)
+    assert est.pi_ == 1.0 - component
+    low, high = est.confidence_interval()
+    assert np.isfinite(est.pi_stderr_)
+    if component == 0:
+        assert high == 1.0 and 0.95 < low < 1.0
+        end = low
+    else:
+        assert low == 0.0 and 0.0 < high < 0.05
+        end = high
+    drop = chi2.ppf(0.95, df=1) / 2
+    assert _loglik(X, end, means=(0.0, 8.0), sigma=1.0) == pytest.approx(
+        est.loglik_ - drop, abs=1e-8
+    )
+
+
+def test_interval_with_a_density_beyond_float64():
+    X, _ = make_mixture(300, pi=0.6, random_state=4)
+    X = np.vstack([X, [[1e300]]])  # log-likelihood -inf at every pi
+    est = TwoGaussianMixturePi().fit(X)
+    low, high = est.confidence_interval()
+    assert 0 <= low <= est.pi_ <= high <= 1
+
+
+def test_small_coverage_check():
+    # 300 fixed-seed replications: the 95% profile interval covers the true
+    # pi about 95% of the time (binomial sd 1.3%), the 50% interval about half
+    pi, hits95, hits50 = 0.8, 0, 0
+    for seed in range(300):
+        _, est = _fit(200, pi=pi, seed=seed)
+        low, high = est.confidence_interval(0.05)
+        hits95 += low <= pi <= high
+        low, high = est.confidence_interval(0.5)
+        hits50 += low <= pi <= high
+    assert 0.91 <= hits95 / 300 <= 0.99
+    assert 0.41 <= hits50 / 300 <= 0.59
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"alpha": 0.0}, "alpha"),
+        ({"alpha": 1.0}, "alpha"),
+        ({"alpha": "0.05"}, "alpha"),
+        ({"method": "bootstrap"}, "method"),
+    ],
+)
+def test_bad_interval_arguments_raise(kwargs, match):
+    _, est = _fit(100)
+    with pytest.raises(ValueError, match=match):
+        est.confidence_interval(**kwargs)
+
+
+def test_interval_needs_a_fit():
+    with pytest.raises(NotFittedError):
+        TwoGaussianMixturePi().confidence_interval()
