@@ -3,13 +3,16 @@
 The public API:
 
 - :class:`TwoGaussianMixturePi`, a scikit-learn density estimator that fits
-  ``pi`` with the means and standard deviations held fixed;
-- :func:`make_mixture`, which draws samples from that model.
+  ``pi`` with the means and standard deviations held fixed, with its standard
+  error and confidence intervals;
+- :func:`make_mixture`, which draws samples from that model;
+- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib).
 """
 
 from ._datasets import make_mixture
 from ._estimator import TwoGaussianMixturePi
+from ._plot import EMPathDisplay
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
-__all__ = ["TwoGaussianMixturePi", "__version__", "make_mixture"]
+__all__ = ["EMPathDisplay", "TwoGaussianMixturePi", "__version__", "make_mixture"]

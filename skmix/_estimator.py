@@ -108,7 +108,14 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         Whether the last iteration met ``tol``.
 
     loglik_ : float
-        Total log-likelihood of the training data at ``pi_``.
+        Total log-likelihood of the training data at ``pi_`` (weighted by
+        ``sample_weight`` if given).
+
+    pi_stderr_ : float
+        Standard error of ``pi_``: ``1 / sqrt(I)``, with ``I = sum_i s_i
+        ((f0(x_i) - f1(x_i)) / p(x_i))**2`` the observed Fisher information
+        at ``pi_`` (``s_i`` the sample weights). Computed when first read.
+        See :meth:`confidence_interval` for intervals.
 
     history_ : dict of ndarray
         The EM path, one row per iteration starting with the initial value:
@@ -136,9 +143,15 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     beyond float64's range of squares (``x = 1e300``) still give finite
     responsibilities and ``pi_`` (their log-density, hence ``loglik_``, is
     ``-inf`` in float64). Each iteration is then one pass over a float64 array
-    of n per-sample density ratios, in cache-sized blocks: a division per
-    sample, and one log per 64 samples (the log of a product of 64 terms that
-    each lie in [min(pi, 1 - pi), 1], so that it cannot underflow).
+    of n per-sample density ratios, in cache-sized blocks: an addition and a
+    division per sample, and one log per 64 samples (the log of a product of
+    up to 64 terms whose range is known, so that it cannot underflow or
+    overflow).
+
+    The fitted estimator keeps that array (8 bytes per training sample, and
+    the weights if given) to evaluate the likelihood at other values of pi
+    for ``pi_stderr_`` and :meth:`confidence_interval`; it is pickled with
+    the estimator.
 
     Examples
     --------
@@ -252,10 +265,20 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self.converged_ = result.converged
         self.loglik_ = result.loglik
         self.history_ = result.history
-        self.pi_stderr_ = standard_error(observed_information(terms, result.pi))
-        # kept to evaluate the likelihood at other pi (confidence_interval)
+        # kept to evaluate the likelihood at other pi: pi_stderr_ (computed
+        # when first asked for, one pass) and confidence_interval
         self._terms = terms
+        self._pi_stderr = None
         return self
+
+    @property
+    def pi_stderr_(self):
+        """Standard error of ``pi_`` from the observed Fisher information."""
+        check_is_fitted(self)
+        if self._pi_stderr is None:
+            information = observed_information(self._terms, self.pi_)
+            self._pi_stderr = standard_error(information)
+        return self._pi_stderr
 
     def confidence_interval(self, alpha=0.05, method="profile"):
         """Confidence interval for pi, at level ``1 - alpha``.
