@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from skmix import TwoGaussianMixturePi, make_mixture
+from skmix import EMPathDisplay, TwoGaussianMixturePi, make_mixture
 
 X, y = make_mixture(500_000, means=(0.0, 2.0), sigma=1.0, pi=0.8, random_state=1)
 
@@ -58,21 +58,9 @@ print(
 # -----------------------------------------
 # Each EM iteration raises the log-likelihood; the steps shrink geometrically
 # as pi approaches the maximum-likelihood estimate.
-pi_path, loglik = est.history_["pi"], est.history_["loglik"]
 fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
-for i in range(len(pi_path) - 1):
-    ax.annotate(
-        "",
-        xy=(pi_path[i + 1], loglik[i + 1]),
-        xytext=(pi_path[i], loglik[i]),
-        arrowprops={"arrowstyle": "->", "color": "0.4", "shrinkA": 3, "shrinkB": 3},
-    )
-points = ax.scatter(
-    pi_path, loglik, c=est.history_["iteration"], cmap="viridis", zorder=3
-)
-fig.colorbar(points, ax=ax, location="bottom", label="Iteration", shrink=0.6)
+EMPathDisplay.from_estimator(est, ax=ax)
 ax.set_xlabel("p(Z=1): probability of component 0")
-ax.set_ylabel("log-likelihood")
 ax.set_title(rf"EM path: $\hat\pi$ = {est.pi_:.4f} after {est.n_iter_} iterations")
 ax.grid(True, color="0.9")
 
