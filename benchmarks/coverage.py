@@ -17,8 +17,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 import skmix
 from skmix import TwoGaussianMixturePi, make_mixture
 

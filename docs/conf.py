@@ -9,7 +9,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import skmix  # noqa: E402
+import skmix
 
 project = "skmix"
 author = "skmix developers"
@@ -29,7 +29,7 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
@@ -40,6 +40,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("skmix",),
 }
 
 html_theme = "pydata_sphinx_theme"

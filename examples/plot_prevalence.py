@@ -71,7 +71,7 @@ ax_hist.set_ylabel("density")
 ax_hist.legend()
 EMPathDisplay.from_estimator(est, ax=ax_path)
 ax_path.axvspan(*profile, color="C1", alpha=0.15, label="95% profile interval")
-ax_path.legend(loc="lower right")
+ax_path.legend(loc="upper right")
 
 output = Path("prevalence.png").resolve()
 fig.savefig(output, dpi=110)

@@ -124,10 +124,10 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         ``pandas.DataFrame(history_)`` makes it a table.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when ``X``
         has feature names that are all strings.
 
     See Also
@@ -370,8 +370,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
-            The samples, float64.
+        X : ndarray of shape (n_samples, n_features)
+            The samples, float64, with as many features as seen in ``fit``.
 
         y : ndarray of shape (n_samples,)
             Their components, 0 (with probability ``pi_``) or 1.

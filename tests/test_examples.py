@@ -23,3 +23,25 @@ def test_plot_em_path(tmp_path, monkeypatch, capsys):
     png = tmp_path / "em_path.png"
     assert f"figure saved to {png}" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_prevalence(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(EXAMPLES / "plot_prevalence.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    truth = float(
+        re.search(r"true share with the condition in this sample: (\S+)", out)[1]
+    )
+    pi, se = map(
+        float, re.search(r"prevalence: (\S+) \(standard error (\S+)\)", out).groups()
+    )
+    low, high = map(
+        float, re.search(r"profile-likelihood interval: \[(\S+), (\S+)\]", out).groups()
+    )
+    assert low < pi < high and low <= truth <= high
+    assert abs(pi - 0.12) < 3 * se
+    probs = [float(p) for p in re.findall(r"P\(condition \| biomarker\) = (\S+)", out)]
+    assert len(probs) == 3 and probs == sorted(probs)  # rises with the biomarker
+    png = tmp_path / "prevalence.png"
+    assert f"figure saved to {png}" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
