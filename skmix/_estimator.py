@@ -236,6 +236,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            if np.all(sample_weight == 1.0):  # unit weights: the unweighted fit
+                sample_weight = None
         means, sigma = self._components(X.shape[1])
         if self.warm_start and hasattr(self, "pi_"):
             pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)

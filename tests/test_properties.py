@@ -24,19 +24,20 @@ components = st.tuples(
     st.tuples(st.floats(0.2, 5), st.floats(0.2, 5)),
 ).filter(lambda c: c[0][0] != c[0][1] or c[1][0] != c[1][1])
 pi_inits = st.floats(0.01, 0.99)
+SOLVERS = ["em", "newton"]
 
 
-def _fit(X, means, sigma, pi_init):
+def _fit(X, means, sigma, pi_init, solver="em", sample_weight=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return TwoGaussianMixturePi(
-            means=means, sigma=sigma, pi_init=pi_init, max_iter=3000
-        ).fit(X)
+            means=means, sigma=sigma, pi_init=pi_init, max_iter=3000, solver=solver
+        ).fit(X, sample_weight=sample_weight)
 
 
-@given(X=samples, comp=components, pi_init=pi_inits)
-def test_loglik_never_decreases_and_results_are_finite(X, comp, pi_init):
-    est = _fit(X, *comp, pi_init)
+@given(X=samples, comp=components, pi_init=pi_inits, solver=st.sampled_from(SOLVERS))
+def test_loglik_never_decreases_and_results_are_finite(X, comp, pi_init, solver):
+    est = _fit(X, *comp, pi_init, solver)
     diffs = est.history_["diff_loglik"][1:]
     assert not np.isnan(diffs).any()
     # EM is monotone; allow only float rounding of the sum over samples
@@ -81,3 +82,37 @@ def test_large_samples_recover_the_generating_pi(pi, separation, sigma1, seed):
     assume(0 < est.pi_ < 1)
     se = fisher_stderr(X, means, sigma, est.pi_)
     assert abs(est.pi_ - pi) < 5 * se
+
+
+@given(
+    data=st.data(),
+    X=samples,
+    comp=components,
+    pi_init=pi_inits,
+    solver=st.sampled_from(SOLVERS),
+)
+def test_weighted_fit_equals_repeated_rows_and_interval_holds_pi(
+    data, X, comp, pi_init, solver
+):
+    counts = data.draw(arrays(np.int64, len(X), elements=st.integers(0, 3)))
+    assume(counts.sum() > 0)
+    weighted = _fit(X, *comp, pi_init, solver, sample_weight=counts)
+    repeated = _fit(np.repeat(X, counts, axis=0), *comp, pi_init, solver)
+    # the same path, up to rounding; a stopping decision at a rounding-level
+    # tie (gain ~ tol) may end one of them an iteration later
+    assert abs(weighted.n_iter_ - repeated.n_iter_) <= 1
+    rows = min(weighted.n_iter_, repeated.n_iter_) + 1
+    np.testing.assert_allclose(
+        weighted.history_["pi"][:rows],
+        repeated.history_["pi"][:rows],
+        rtol=0,
+        atol=1e-9,
+    )
+    longer = max(weighted, repeated, key=lambda est: est.n_iter_)
+    last_step = abs(np.diff(longer.history_["pi"][-2:])).max(initial=0.0)
+    assert abs(weighted.pi_ - repeated.pi_) <= max(1e-9, 1.01 * last_step)
+    diffs = weighted.history_["diff_loglik"][1:]
+    assert np.all(diffs >= -1e-9 * counts.sum())
+    low, high = weighted.confidence_interval(0.05)
+    assert 0.0 <= low <= weighted.pi_ <= high <= 1.0
+    assert np.isfinite(weighted.pi_stderr_) or weighted.pi_stderr_ == np.inf
