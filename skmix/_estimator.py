@@ -21,6 +21,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._dask import (
+    DaskTerms,
+    check_dask_sample_weight,
+    check_dask_X,
+    is_dask_array,
+    map_rows,
+)
 from ._datasets import make_mixture
 from ._densities import (
     check_components,
@@ -231,19 +238,26 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X = self._validate_X(X, reset=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if np.all(sample_weight == 1.0):  # unit weights: the unweighted fit
-                sample_weight = None
-        means, sigma = self._components(X.shape[1])
+        if is_dask_array(X):
+            X = check_dask_X(validate_data(self, X, skip_check_array=True))
+            means, sigma = self._components(X.shape[1])
+            if sample_weight is not None:
+                sample_weight = check_dask_sample_weight(sample_weight, X)
+            terms = DaskTerms(X, means, sigma, sample_weight)
+        else:
+            X = self._validate_X(X, reset=True)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+                if np.all(sample_weight == 1.0):  # unit weights: unweighted fit
+                    sample_weight = None
+            means, sigma = self._components(X.shape[1])
+            terms = precompute(X, means, sigma, sample_weight)
         if self.warm_start and hasattr(self, "pi_"):
             pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
         else:
             pi_start = self.pi_init
-        terms = precompute(X, means, sigma, sample_weight)
         result = _SOLVERS[self.solver](
             terms,
             pi_start,
@@ -272,6 +286,15 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self._terms = terms
         self._pi_stderr = None
         return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if isinstance(state.get("_terms"), DaskTerms):
+            # the terms are chunks persisted on a cluster: keep the standard
+            # error, leave the chunks behind
+            state["_pi_stderr"] = self.pi_stderr_
+            state["_terms"] = None
+        return state
 
     @property
     def pi_stderr_(self):
@@ -306,6 +329,13 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             The ends of the interval, ``0 <= low <= pi_ <= high <= 1``.
         """
         check_is_fitted(self)
+        if self._terms is None:
+            raise ValueError(
+                "This estimator was fitted on a dask array and then pickled: "
+                "the per-sample terms stay on the cluster and are not pickled, "
+                "so the interval cannot be computed. Fit it again, or compute "
+                "the interval before pickling."
+            )
         validate_parameter_constraints(
             {
                 "alpha": [Interval(Real, 0, 1, closed="neither")],
@@ -388,11 +418,18 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             random_state=random_state,
         )
 
-    def _sample_terms(self, X):
-        """Log-odds and larger log-density of each sample of a validated X."""
+    def _apply(self, X, function, n_columns=None, dtype=np.float64):
+        """``function(X, means, sigma, pi_)`` on validated X.
+
+        On a dask array, lazily, chunk by chunk: the result is a dask array.
+        """
         check_is_fitted(self)
+        if is_dask_array(X):
+            X = check_dask_X(X, self.n_features_in_)
+            args = (*self._components(X.shape[1]), self.pi_)
+            return map_rows(X, function, *args, n_columns=n_columns, dtype=dtype)
         X = self._validate_X(X, reset=False)
-        return sample_terms(X, *self._components(X.shape[1]))
+        return function(X, *self._components(X.shape[1]), self.pi_)
 
     def predict_proba(self, X):
         """Posterior probability of each component (the E-step responsibilities).
@@ -408,8 +445,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             ``P(component k | x_i)`` at ``pi_``, columns in the order of
             ``weights_``; each row sums to 1.
         """
-        t = posterior_logit(self._sample_terms(X)[0], self.pi_)
-        return np.column_stack([expit(t), expit(-t)])
+        return self._apply(X, _responsibilities, n_columns=2)
 
     def predict(self, X):
         """Most probable component of each sample.
@@ -424,8 +460,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             0 or 1; ties (equal posterior) go to component 0.
         """
-        lo = self._sample_terms(X)[0]
-        return (posterior_logit(lo, self.pi_) < 0).astype(np.intp)
+        return self._apply(X, _labels, dtype=np.intp)
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted mixture.
@@ -442,7 +477,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             density itself underflows float64 (``|x|`` beyond about 1e154
             standard deviations).
         """
-        return log_mixture_density(*self._sample_terms(X), self.pi_)
+        return self._apply(X, _log_density)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample.
@@ -466,4 +501,23 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         """
         log_density = self.score_samples(X)
         with np.errstate(over="ignore"):  # a sum beyond float64 is -inf
-            return float(log_density.mean())
+            mean = log_density.mean()
+            return float(mean.compute() if is_dask_array(X) else mean)
+
+
+# Per-sample computations of the prediction methods, as functions of a block
+# of validated rows and the fitted parameters (so that dask can map them).
+
+
+def _responsibilities(X, means, sigma, pi):
+    t = posterior_logit(sample_terms(X, means, sigma)[0], pi)
+    return np.column_stack([expit(t), expit(-t)])
+
+
+def _labels(X, means, sigma, pi):
+    lo = sample_terms(X, means, sigma)[0]
+    return (posterior_logit(lo, pi) < 0).astype(np.intp)
+
+
+def _log_density(X, means, sigma, pi):
+    return log_mixture_density(*sample_terms(X, means, sigma), pi)

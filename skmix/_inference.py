@@ -1,8 +1,9 @@
 """Uncertainty of the estimated pi: standard error and confidence intervals.
 
-All three work on the precomputed per-sample terms of the training data
-(:func:`skmix._solvers.precompute`), where each evaluation of the
-log-likelihood, or of its derivatives, at a value of pi is one pass.
+All work on the precomputed per-sample terms of the training data
+(:func:`skmix._solvers.precompute`, or their chunks on a cluster), where each
+evaluation of the log-likelihood, or of its derivatives, at a value of pi is
+one pass: ``terms.sums(pi, derivatives)``.
 """
 
 import math
@@ -11,8 +12,6 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import chi2, norm
 
-from ._solvers import em_pass
-
 
 def observed_information(terms, pi):
     """Minus the second derivative of the log-likelihood in pi, at ``pi``.
@@ -20,7 +19,7 @@ def observed_information(terms, pi):
     For one parameter the observed Fisher information has the closed form
     ``sum_i s_i ((f0(x_i) - f1(x_i)) / p(x_i))**2`` (weights ``s_i``).
     """
-    return em_pass(terms, pi, derivatives=True).curv
+    return terms.sums(pi, derivatives=True).curv
 
 
 def standard_error(information):
@@ -48,12 +47,12 @@ def profile_interval(terms, pi, alpha, *, xtol=1e-14):
     ``terms.const``, so the interval is defined even when a sample's density
     leaves float64's range (``loglik = -inf`` at every pi).
     """
-    cutoff = em_pass(terms, pi).log_d - 0.5 * chi2.ppf(1 - alpha, df=1)
+    cutoff = terms.sums(pi).log_d - 0.5 * chi2.ppf(1 - alpha, df=1)
 
     def excess(p):
         # -inf (a zero density at p = 0 or 1) would stall the root search;
         # any finite negative value brackets the same root
-        return max(em_pass(terms, p).log_d - cutoff, -1e300)
+        return max(terms.sums(p).log_d - cutoff, -1e300)
 
     def end(boundary):
         if excess(boundary) >= 0:

@@ -67,6 +67,15 @@ class MixtureTerms(NamedTuple):
     total: float
     work: np.ndarray
 
+    def sums(self, pi, derivatives=False):
+        """The sums of one pass at ``pi``: :func:`em_pass` on these terms.
+
+        The solvers and the interval code only call this method (and read
+        ``const`` and ``total``), so terms held elsewhere, e.g. in chunks on
+        a cluster, only need to provide the same three things.
+        """
+        return em_pass(self, pi, derivatives)
+
 
 class EMResult(NamedTuple):
     """Outcome of :func:`fit_em`."""
@@ -386,12 +395,12 @@ def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
     n = terms.total
     path = _Path(terms, max_iter, verbose)
     pi = float(pi_init)
-    sums = em_pass(terms, pi)
+    sums = terms.sums(pi)
     path.record(pi, sums.log_d)
     converged = False
     while path.n_iter < max_iter:
         pi = min(max(sums.resp / n, 0.0), 1.0)
-        sums = em_pass(terms, pi)
+        sums = terms.sums(pi)
         if path.record(pi, sums.log_d) < tol:
             converged = True
             break
@@ -422,13 +431,13 @@ def fit_newton(terms, pi_init, *, tol, max_iter, verbose=0):
     n = terms.total
     path = _Path(terms, max_iter, verbose)
     pi = float(pi_init)
-    sums = em_pass(terms, pi, derivatives=True)
+    sums = terms.sums(pi, derivatives=True)
     n_passes = 1
     path.record(pi, sums.log_d)
     converged = False
     while path.n_iter < max_iter:
         for candidate in _newton_candidates(pi, sums, n):
-            new = em_pass(terms, candidate, derivatives=True)
+            new = terms.sums(candidate, derivatives=True)
             n_passes += 1
             if new.log_d >= sums.log_d:
                 break
