@@ -26,3 +26,18 @@ def test_bench_fit_runs_and_agrees(tmp_path, capsys):
     assert set(row["ratios"]) >= {"numpy_over_em", "gmm_over_em", "em_iter_over_floor"}
     printed = capsys.readouterr().out
     assert "2,000" in printed and "3,000" in printed
+
+
+def test_bench_dask_runs_and_agrees(tmp_path):
+    bench = runpy.run_path(str(BENCH.with_name("bench_dask.py")))
+    out = tmp_path / "dask.json"
+    argv = ["--n", "4e5", "--reference-n", "4e5", "--chunk", "1e5", "--workers", "1"]
+    result = bench["main"]([*argv, "--dir", str(tmp_path), "--json", str(out)])
+    assert json.loads(out.read_text()) == result
+    dask_row, ref = result["dask"], result["in_memory"]
+    assert dask_row["chunks"] == 4 and dask_row["n"] == ref["n"] == 400_000
+    # the same data (written chunk by chunk with the same seeds differs from
+    # one make_mixture call), so only the estimates agree, not the paths
+    assert abs(dask_row["pi"] - ref["pi"]) < 0.01
+    assert dask_row["client_tracemalloc_peak_bytes"] < 400_000 * 8  # never the data
+    assert len(dask_row["worker_rss_peak_bytes"]) == 1
