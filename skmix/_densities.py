@@ -125,16 +125,19 @@ def log_odds_coefficients(means, sigma):
     coef : ndarray of shape (5, n_features)
         Rows ``c, alpha, beta, gamma, delta``.
     """
-    prec0, prec1 = 1.0 / sigma[0], 1.0 / sigma[1]
-    return np.stack(
-        [
-            np.log(sigma[1]) - np.log(sigma[0]),
-            prec1 - prec0,
-            means[0] * prec0 - means[1] * prec1,
-            prec1 + prec0,
-            -(means[0] * prec0 + means[1] * prec1),
-        ]
-    )
+    # sigma near the float64 limits: a precision may overflow to inf, which
+    # the log-odds then turns into the right infinity, or a clear error
+    with np.errstate(over="ignore", invalid="ignore"):
+        prec0, prec1 = 1.0 / sigma[0], 1.0 / sigma[1]
+        return np.stack(
+            [
+                np.log(sigma[1]) - np.log(sigma[0]),
+                prec1 - prec0,
+                means[0] * prec0 - means[1] * prec1,
+                prec1 + prec0,
+                -(means[0] * prec0 + means[1] * prec1),
+            ]
+        )
 
 
 def log_odds(X, coef):
@@ -158,33 +161,56 @@ def log_odds(X, coef):
         If the log-odds is undefined in float64 (an ``inf - inf``), which can
         only happen for values of X near the float64 range.
     """
-    c, alpha, beta, gamma, delta = coef
-    linear = alpha == 0  # equal sigmas: that feature's log-odds is linear in x
-    slope = 0.5 * beta * gamma
-    lo = np.empty(X.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):
-        for j in range(X.shape[1]):
-            xj = X[:, j]
-            if linear[j]:
-                term = np.multiply(xj, slope[j], out=lo if j == 0 else None)
-            else:
-                term = np.multiply(xj, alpha[j])
-                term += beta[j]
-                term *= xj * gamma[j] + delta[j]
-                term *= 0.5
-            if j == 0:
-                lo[...] = term
-            else:
-                lo += term
-        lo += c.sum() + 0.5 * (beta * delta)[linear].sum()
-        # one reduction in the common case: the sum is finite iff no NaN/inf
-        undefined = not np.isfinite(lo.sum()) and np.isnan(lo).any()
+        lo = _expanded_log_odds(X, coef)
+        # one reduction in the common case: the sum is finite iff every term
+        # is; otherwise recompute in the factored form, whose infinities are
+        # the true ones, and only an inf - inf there is undefined
+        undefined = False
+        if not np.isfinite(lo.sum()):
+            lo = _factored_log_odds(X, coef)
+            undefined = np.isnan(lo).any()
     if undefined:
         raise ValueError(
             "X holds values so extreme (near the float64 range) that the log-odds "
             "of the two components is undefined (inf - inf). Rescale X, means "
             "and sigma together."
         )
+    return lo
+
+
+def _factored_log_odds(X, coef):
+    """``c + sum_j 0.5 * (alpha x + beta) * (gamma x + delta)``, feature by feature."""
+    c, alpha, beta, gamma, delta = coef
+    lo = np.full(X.shape[0], c.sum())
+    for j in range(X.shape[1]):
+        xj = X[:, j]
+        lo += 0.5 * (xj * alpha[j] + beta[j]) * (xj * gamma[j] + delta[j])
+    return lo
+
+
+def _expanded_log_odds(X, coef):
+    """The factored form, with features of equal sigmas (alpha = 0) expanded
+    to ``x * slope + constant``: one multiplication per sample. Exact unless
+    a term overflows, when :func:`_factored_log_odds` must be used."""
+    c, alpha, beta, gamma, delta = coef
+    linear = alpha == 0  # equal sigmas: that feature's log-odds is linear in x
+    slope = 0.5 * beta * gamma
+    lo = np.empty(X.shape[0])
+    for j in range(X.shape[1]):
+        xj = X[:, j]
+        if linear[j]:
+            term = np.multiply(xj, slope[j], out=lo if j == 0 else None)
+        else:
+            term = np.multiply(xj, alpha[j])
+            term += beta[j]
+            term *= xj * gamma[j] + delta[j]
+            term *= 0.5
+        if j == 0:
+            lo[...] = term
+        else:
+            lo += term
+    lo += c.sum() + 0.5 * (beta * delta)[linear].sum()
     return lo
 
 

@@ -207,9 +207,17 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self.warm_start = warm_start
 
     def _validate_X(self, X, reset):
-        return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32], ensure_min_samples=1
-        )
+        # sklearn's finite check sums X first; with values near the float64
+        # limits and an inf that sum is inf - inf: a spurious RuntimeWarning
+        # before the ValueError it then raises
+        with np.errstate(invalid="ignore", over="ignore"):
+            return validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=1,
+            )
 
     def _components(self, n_features):
         return check_components(self.means, self.sigma, n_features)

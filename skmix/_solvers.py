@@ -166,7 +166,9 @@ def _sum_log_f0(X, mean, sigma, log_norm, weight):
     if weight is None:
         count = len(X)
         if X.shape[1] == 1:
-            sq = float(np.dot(z[:, 0], z[:, 0])) / sigma[0] ** 2
+            # (norm / sigma)**2, not norm**2 / sigma**2: sigma**2 may underflow
+            ratio = np.sqrt(np.dot(z[:, 0], z[:, 0])) / sigma[0]
+            sq = float(ratio * ratio)
         else:
             z /= sigma
             sq = float(np.einsum("ij,ij->", z, z))
