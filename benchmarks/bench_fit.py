@@ -24,13 +24,20 @@ iteration over the floor (fit time / iterations: the one-time precompute is
 counted in). Run ``python benchmarks/bench_fit.py --help`` for the options.
 """
 
+import os
+import sys
+
+# PyTorch timings (--torch) go through sklearn's array API dispatch, which
+# needs SciPy's array API mode, set before SciPy is imported
+if "--torch" in sys.argv:
+    os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import argparse
 import gc
 import json
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -183,7 +190,42 @@ def log_floor(X, repeat):
     return best_time(lambda: np.log(positive, out=out), max(repeat, 20))[0]
 
 
-def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N):
+def torch_device(requested):
+    """The device for --torch: the one asked for, or CUDA when available."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else None
+    return requested
+
+
+def torch_fit(X, device, repeat):
+    """skmix's EM on a PyTorch tensor on ``device`` (array API dispatch).
+
+    The data are moved to the device once, outside the timing; each timed
+    fit ends with a device synchronisation.
+    """
+    import torch
+    from sklearn import config_context
+
+    X_t = torch.asarray(X, device=device)
+
+    def fit():
+        with config_context(array_api_dispatch=True):
+            est = TwoGaussianMixturePi(
+                means=MEANS, sigma=SIGMA, pi_init=PI_INIT, tol=TOL
+            ).fit(X_t)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return est
+
+    t, est = best_time(fit, repeat)
+    return {"time_s": t, "n_iter": est.n_iter_, "pi": est.pi_, "device": device}
+
+
+def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None):
     X, _ = make_mixture(n, means=MEANS, sigma=SIGMA, pi=PI, random_state=1)
     x_bytes = X.nbytes
     row = {"n": n}
@@ -211,6 +253,8 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N):
     if n <= gmm_max_n:
         t, (pi, n_iter) = best_time(lambda: sklearn_gmm(X), repeat)
         row["gmm"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
+    if torch_on is not None:
+        row["torch"] = torch_fit(X, torch_on, repeat)
     if with_r:
         t, pi, n_iter = run_r(X[:, 0], repeat)
         row["R"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
@@ -218,7 +262,7 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N):
     em = row["em"]["time_s"]
     row["ratios"] = {
         f"{ref}_over_em": row[ref]["time_s"] / em
-        for ref in ("numpy", "gmm", "R", "newton")
+        for ref in ("numpy", "gmm", "R", "newton", "torch")
         if ref in row
     }
     for solver in ("em", "newton"):
@@ -264,6 +308,13 @@ def print_row(r):
         f"{q['em_ns_per_sample_iter']:8.2f} {r['em']['peak_mem_over_X']:6.3f} "
         f"{r['newton']['peak_mem_over_X']:5.3f}"
     )
+    if "torch" in r:
+        t = r["torch"]
+        print(
+            f"{'':>11} PyTorch on {t['device']}: {1e3 * t['time_s']:.2f} ms, "
+            f"{t['n_iter']} iterations, pi {t['pi']:.6f}; EM (NumPy) / PyTorch "
+            f"= {1 / q['torch_over_em']:.2f}"
+        )
 
 
 def cpu_model():
@@ -304,12 +355,19 @@ def main(argv=None):
         default=GMM_MAX_N,
         help=f"time GaussianMixture up to this size (default {GMM_MAX_N:.0e})",
     )
+    parser.add_argument(
+        "--torch",
+        default="auto",
+        help="also fit a PyTorch tensor on this device (cpu, cuda, ...); "
+        "'auto' (default): on CUDA when PyTorch sees a GPU, else not at all",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = parse_sizes("1e4,1e5,5e5"), 3
 
     with_r = r_available()
+    device = torch_device(args.torch)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": cpu_model(),
@@ -319,17 +377,19 @@ def main(argv=None):
         "skmix": skmix.__version__,
         "repeat": args.repeat,
         "R": with_r,
+        "torch_device": device,
     }
     print(
         f"skmix {meta['skmix']}, numpy {meta['numpy']}, Python {meta['python']}, "
         f"{meta['machine']}, {meta['cpu_count']} CPUs, {meta['date']}; "
         f"best of {args.repeat}; "
-        f"R {'found' if with_r else 'not installed: left out'}"
+        f"R {'found' if with_r else 'not installed: left out'}; "
+        f"PyTorch {'on ' + device if device else 'left out'}"
     )
     print_header()
     rows = []
     for n in args.sizes:
-        rows.append(bench_size(n, args.repeat, with_r, args.gmm_max_n))
+        rows.append(bench_size(n, args.repeat, with_r, args.gmm_max_n, device))
         print_row(rows[-1])
         sys.stdout.flush()
     if args.json:

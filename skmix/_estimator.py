@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import check_same_namespace, get_namespace
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -21,6 +22,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _array_api as array_api
+from ._array_api import (
+    ArrayAPITerms,
+    array_api_namespace,
+    float_dtype,
+    to_namespace,
+)
 from ._dask import (
     DaskTerms,
     check_dask_sample_weight,
@@ -206,16 +214,24 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Array API input (with array_api_dispatch) is computed in its own
+        # namespace and on its own device; see skmix/_array_api.py
+        tags.array_api_support = True
+        return tags
+
     def _validate_X(self, X, reset):
         # sklearn's finite check sums X first; with values near the float64
         # limits and an inf that sum is inf - inf: a spurious RuntimeWarning
         # before the ValueError it then raises
+        xp = get_namespace(X)[0]
         with np.errstate(invalid="ignore", over="ignore"):
             return validate_data(
                 self,
                 X,
                 reset=reset,
-                dtype=[np.float64, np.float32],
+                dtype=[xp.float64, xp.float32],
                 ensure_min_samples=1,
             )
 
@@ -252,6 +268,17 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             if sample_weight is not None:
                 sample_weight = check_dask_sample_weight(sample_weight, X)
             terms = DaskTerms(X, means, sigma, sample_weight)
+        elif (namespace := array_api_namespace(X)) is not None:
+            xp, device = namespace
+            X = self._validate_X(X, reset=True)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    to_namespace(sample_weight, xp, device),
+                    X,
+                    ensure_non_negative=True,
+                )
+            means, sigma = self._components(X.shape[1])
+            terms = ArrayAPITerms(X, means, sigma, sample_weight, xp, device)
         else:
             X = self._validate_X(X, reset=True)
             if sample_weight is not None:
@@ -284,7 +311,15 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.pi_ = result.pi
-        self.weights_ = np.array([result.pi, 1.0 - result.pi])
+        if isinstance(terms, ArrayAPITerms):
+            xp, device = namespace
+            self.weights_ = xp.asarray(
+                [result.pi, 1.0 - result.pi],
+                dtype=float_dtype(xp, device),
+                device=device,
+            )
+        else:
+            self.weights_ = np.array([result.pi, 1.0 - result.pi])
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.loglik_ = result.loglik
@@ -426,18 +461,28 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             random_state=random_state,
         )
 
-    def _apply(self, X, function, n_columns=None, dtype=np.float64):
-        """``function(X, means, sigma, pi_)`` on validated X.
+    def _apply(self, X, method, n_columns=None, dtype=np.float64):
+        """The per-sample computation of ``method`` on validated X.
 
-        On a dask array, lazily, chunk by chunk: the result is a dask array.
+        ``_PER_SAMPLE[method]`` is ``(numpy_function, array_api_function)``,
+        each called as ``function(X, means, sigma, pi_, ...)``. On a dask
+        array it runs lazily, chunk by chunk, and returns a dask array; on an
+        Array API array (with dispatch on), in its namespace and on its
+        device, which must be those of the fit.
         """
         check_is_fitted(self)
+        numpy_function, xp_function = _PER_SAMPLE[method]
         if is_dask_array(X):
             X = check_dask_X(X, self.n_features_in_)
             args = (*self._components(X.shape[1]), self.pi_)
-            return map_rows(X, function, *args, n_columns=n_columns, dtype=dtype)
+            return map_rows(X, numpy_function, *args, n_columns=n_columns, dtype=dtype)
+        check_same_namespace(X, self, attribute="weights_", method=method)
+        namespace = array_api_namespace(X)
         X = self._validate_X(X, reset=False)
-        return function(X, *self._components(X.shape[1]), self.pi_)
+        args = (*self._components(X.shape[1]), self.pi_)
+        if namespace is not None:
+            return xp_function(X, *args, *namespace)
+        return numpy_function(X, *args)
 
     def predict_proba(self, X):
         """Posterior probability of each component (the E-step responsibilities).
@@ -453,7 +498,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             ``P(component k | x_i)`` at ``pi_``, columns in the order of
             ``weights_``; each row sums to 1.
         """
-        return self._apply(X, _responsibilities, n_columns=2)
+        return self._apply(X, "predict_proba", n_columns=2)
 
     def predict(self, X):
         """Most probable component of each sample.
@@ -468,7 +513,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             0 or 1; ties (equal posterior) go to component 0.
         """
-        return self._apply(X, _labels, dtype=np.intp)
+        return self._apply(X, "predict", dtype=np.intp)
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted mixture.
@@ -485,7 +530,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             density itself underflows float64 (``|x|`` beyond about 1e154
             standard deviations).
         """
-        return self._apply(X, _log_density)
+        return self._apply(X, "score_samples")
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample.
@@ -509,8 +554,10 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         """
         log_density = self.score_samples(X)
         with np.errstate(over="ignore"):  # a sum beyond float64 is -inf
-            mean = log_density.mean()
-            return float(mean.compute() if is_dask_array(X) else mean)
+            if is_dask_array(log_density):
+                return float(log_density.mean().compute())
+            xp = get_namespace(log_density)[0]
+            return float(xp.mean(log_density))
 
 
 # Per-sample computations of the prediction methods, as functions of a block
@@ -529,3 +576,10 @@ def _labels(X, means, sigma, pi):
 
 def _log_density(X, means, sigma, pi):
     return log_mixture_density(*sample_terms(X, means, sigma), pi)
+
+
+_PER_SAMPLE = {
+    "predict_proba": (_responsibilities, array_api.responsibilities),
+    "predict": (_labels, array_api.labels),
+    "score_samples": (_log_density, array_api.log_density),
+}

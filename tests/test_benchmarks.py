@@ -41,3 +41,15 @@ def test_bench_dask_runs_and_agrees(tmp_path):
     assert abs(dask_row["pi"] - ref["pi"]) < 0.01
     assert dask_row["client_tracemalloc_peak_bytes"] < 400_000 * 8  # never the data
     assert len(dask_row["worker_rss_peak_bytes"]) == 1
+
+
+def test_bench_fit_with_pytorch(tmp_path):
+    pytest.importorskip("torch")  # optional: run where PyTorch is installed
+    bench = runpy.run_path(str(BENCH))
+    out = tmp_path / "bench.json"
+    argv = ["--sizes", "2e3", "--repeat", "1", "--gmm-max-n", "0", "--torch", "cpu"]
+    bench["main"]([*argv, "--json", str(out)])
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["torch"]["device"] == "cpu"
+    assert row["torch"]["n_iter"] == row["em"]["n_iter"]
+    assert row["torch"]["pi"] == pytest.approx(row["em"]["pi"], rel=1e-10)

@@ -1,0 +1,159 @@
+"""Array API inputs (array-api-strict, PyTorch, CuPy, ...): compute there.
+
+With ``sklearn.set_config(array_api_dispatch=True)`` and X from a non-NumPy
+Array API namespace, the per-sample terms are computed in that namespace and
+on X's device, and each pass of the solvers is a few reductions there, whose
+results (four floats) come back to the host. The solvers themselves are the
+NumPy ones: they only need ``const``, ``total`` and ``sums(pi, derivatives)``.
+
+The formulas are those of the NumPy kernels (the factored log-odds, the ratio
+``u = exp(-|lo|)`` split by side), written with the standard's functions
+only; the NumPy path keeps its faster, blockwise kernels.
+"""
+
+import math
+
+import numpy as np
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
+
+from ._solvers import PassSums
+
+
+def array_api_namespace(*arrays):
+    """``(xp, device)`` for non-NumPy Array API input when dispatch is on."""
+    xp, is_array_api, device = get_namespace_and_device(*arrays)
+    if not is_array_api or _is_numpy_namespace(xp):
+        return None
+    return xp, device
+
+
+def float_dtype(xp, device):
+    """float64, or float32 on devices without float64 (e.g. Apple MPS)."""
+    return _max_precision_float_dtype(xp, device)
+
+
+def _components(means, sigma, xp, device, dtype):
+    return (
+        xp.asarray(np.asarray(means), dtype=dtype, device=device),
+        xp.asarray(np.asarray(sigma), dtype=dtype, device=device),
+    )
+
+
+def sample_terms(X, means, sigma, xp, device):
+    """Log-odds ``log f0 - log f1`` and ``max(log f0, log f1)`` of each row.
+
+    The factored form of :func:`skmix._densities.log_odds_coefficients`, so
+    that far-out rows give the right infinity; an ``inf - inf`` (values near
+    the float64 range) raises a ValueError.
+    """
+    dtype = float_dtype(xp, device)
+    X = xp.astype(X, dtype)
+    m, s = _components(means, sigma, xp, device, dtype)
+    n_features = X.shape[1]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        prec0, prec1 = 1.0 / s[0, :], 1.0 / s[1, :]
+        first = X * (prec1 - prec0) + (m[0, :] * prec0 - m[1, :] * prec1)
+        second = X * (prec1 + prec0) - (m[0, :] * prec0 + m[1, :] * prec1)
+        c = xp.sum(xp.log(s[1, :]) - xp.log(s[0, :]))
+        lo = c + xp.sum(0.5 * first * second, axis=1)
+        if bool(xp.any(xp.isnan(lo))):
+            raise ValueError(
+                "X holds values so extreme (near the float64 range) that the "
+                "log-odds of the two components is undefined (inf - inf). "
+                "Rescale X, means and sigma together."
+            )
+        log_dens = []
+        for k in range(2):
+            z = (X - m[k, :]) / s[k, :]
+            log_norm = -xp.sum(xp.log(s[k, :])) - 0.5 * n_features * math.log(
+                2 * math.pi
+            )
+            log_dens.append(log_norm - 0.5 * xp.sum(z * z, axis=1))
+    return lo, xp.where(lo >= 0, log_dens[0], log_dens[1])
+
+
+def responsibilities(X, means, sigma, pi, xp, device):
+    lo = sample_terms(X, means, sigma, xp, device)[0]
+    if pi <= 0.0 or pi >= 1.0:  # the prior decides
+        p0 = xp.full(lo.shape, 0.0 if pi <= 0.0 else 1.0, dtype=lo.dtype, device=device)
+    else:
+        t = lo + (math.log(pi) - math.log1p(-pi))
+        with np.errstate(over="ignore"):
+            # expit(t), without overflow for either sign of t
+            e = xp.exp(-xp.abs(t))
+            p0 = xp.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return xp.stack([p0, 1.0 - p0], axis=1)
+
+
+def labels(X, means, sigma, pi, xp, device):
+    p0 = responsibilities(X, means, sigma, pi, xp, device)[:, 0]
+    return xp.astype(p0 < 0.5, xp.int64)
+
+
+def log_density(X, means, sigma, pi, xp, device):
+    lo, log_max = sample_terms(X, means, sigma, xp, device)
+    u = xp.exp(-xp.abs(lo))
+    with np.errstate(divide="ignore"):
+        return log_max + xp.log(xp.where(lo >= 0, pi + (1 - pi) * u, (1 - pi) + pi * u))
+
+
+class ArrayAPITerms:
+    """The per-sample terms of X, in X's namespace and on its device.
+
+    Provides what the solvers and the interval code use: ``const``,
+    ``total`` and ``sums(pi, derivatives)``.
+    """
+
+    def __init__(self, X, means, sigma, sample_weight, xp, device):
+        lo, log_max = sample_terms(X, means, sigma, xp, device)
+        if sample_weight is not None:
+            sample_weight = xp.astype(sample_weight, lo.dtype)
+            keep = sample_weight > 0
+            lo, log_max, sample_weight = lo[keep], log_max[keep], sample_weight[keep]
+        self.xp = xp
+        u = xp.exp(-xp.abs(lo))
+        side0 = lo >= 0
+        self.u0, self.u1 = u[side0], u[~side0]
+        if sample_weight is None:
+            self.s0 = self.s1 = None
+            self.total = float(lo.shape[0])
+            self.const = float(xp.sum(log_max))
+        else:
+            self.s0, self.s1 = sample_weight[side0], sample_weight[~side0]
+            self.total = float(xp.sum(sample_weight))
+            with np.errstate(invalid="ignore"):
+                self.const = float(xp.sum(sample_weight * log_max))
+
+    def _sum(self, values, weight):
+        return float(self.xp.sum(values if weight is None else weight * values))
+
+    def sums(self, pi, derivatives=False):
+        xp = self.xp
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d0 = pi + (1 - pi) * self.u0
+            d1 = (1 - pi) + pi * self.u1
+            log_d = self._sum(xp.log(d0), self.s0) + self._sum(xp.log(d1), self.s1)
+            resp = pi * (self._sum(1 / d0, self.s0) + self._sum(self.u1 / d1, self.s1))
+            grad = curv = 0.0
+            if derivatives:
+                t0, t1 = (1 - self.u0) / d0, (1 - self.u1) / d1
+                grad = self._sum(t0, self.s0) - self._sum(t1, self.s1)
+                curv = self._sum(t0 * t0, self.s0) + self._sum(t1 * t1, self.s1)
+        return PassSums(log_d=log_d, resp=resp, grad=grad, curv=curv)
+
+
+def to_namespace(array, xp, device):
+    """``array`` (any namespace, or array-like) in ``xp`` on ``device``.
+
+    Scalars and None are returned as they are.
+    """
+    if array is None or (np.ndim(array) == 0 and not hasattr(array, "shape")):
+        return array
+    if not hasattr(array, "__array_namespace__"):
+        array = np.asarray(array)
+    return move_to(array, xp=xp, device=device)
