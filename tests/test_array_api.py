@@ -122,3 +122,16 @@ def test_inputs_are_not_modified(xp):
         TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp, sample_weight=w_xp)
     np.testing.assert_array_equal(_to_numpy(X_xp), X)
     np.testing.assert_array_equal(_to_numpy(w_xp), weight)
+
+
+def test_repeated_fits_are_identical(xp):
+    X, weight = _data(1000)
+    with sklearn.config_context(array_api_dispatch=True):
+        fits = [
+            TwoGaussianMixturePi(MEANS, SIGMA).fit(
+                xp.asarray(X), sample_weight=xp.asarray(weight)
+            )
+            for _ in range(2)
+        ]
+    for key in fits[0].history_:
+        np.testing.assert_array_equal(fits[0].history_[key], fits[1].history_[key])

@@ -144,3 +144,12 @@ def test_predict_checks_the_number_of_features(client, data):
         est.predict(da.from_array(np.hstack([X, X]), chunks=(CHUNK, 2)))
     with pytest.raises(ValueError, match="NaN"):
         est.predict(da.from_array(np.full((10, 1), np.nan), chunks=5)).compute()
+
+
+def test_repeated_dask_fits_are_identical(client, data):
+    X, weight = data
+    dX = da.from_array(X, chunks=(CHUNK, 1))
+    first = _est("newton").fit(dX, sample_weight=weight)
+    second = _est("newton").fit(dX, sample_weight=weight)
+    for key in first.history_:
+        np.testing.assert_array_equal(first.history_[key], second.history_[key])
