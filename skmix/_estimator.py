@@ -245,7 +245,11 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples; usually ``n_features == 1``.
+            Samples; usually ``n_features == 1``. Also a dask array chunked
+            along rows (computed on its workers), or, with
+            ``sklearn.set_config(array_api_dispatch=True)``, an array of an
+            Array API namespace such as PyTorch or CuPy (computed in that
+            namespace, on its device).
 
         y : Ignored
             Not used, present for API consistency by convention.
