@@ -1,5 +1,6 @@
 """Dask input, on a real distributed LocalCluster (2 worker processes)."""
 
+import faulthandler
 import pickle
 
 import dask.array as da
@@ -10,10 +11,14 @@ from distributed import Client, LocalCluster
 from skmix import TwoGaussianMixturePi, make_mixture
 
 N, CHUNK = 20_000, 3_000
+CLUSTER_TIME_LIMIT_S = 300
 
 
 @pytest.fixture(scope="module")
 def client():
+    # a bound on the whole module: a hung cluster ends the run (with every
+    # thread's traceback) instead of stalling CI; the module takes ~10 s
+    faulthandler.dump_traceback_later(CLUSTER_TIME_LIMIT_S, exit=True)
     with (
         LocalCluster(
             n_workers=2,
@@ -25,6 +30,7 @@ def client():
         Client(cluster, timeout=60) as client,
     ):
         yield client
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")
