@@ -192,6 +192,8 @@ def log_floor(X, repeat):
 
 def torch_device(requested):
     """The device for --torch: the one asked for, or CUDA when available."""
+    if requested in ("none", "off"):
+        return None
     try:
         import torch
     except ImportError:
@@ -359,7 +361,8 @@ def main(argv=None):
         "--torch",
         default="auto",
         help="also fit a PyTorch tensor on this device (cpu, cuda, ...); "
-        "'auto' (default): on CUDA when PyTorch sees a GPU, else not at all",
+        "'auto' (default): on CUDA when PyTorch sees a GPU, else not at all; "
+        "'none': never",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
