@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._densities import log_odds, log_odds_coefficients, sample_terms
+from ._kernels import MIN_SAMPLES, compiled_side_sums
 
 # Samples processed at a time: large enough to amortise numpy's call overhead,
 # small enough that a block's temporaries stay in cache.
@@ -238,6 +239,20 @@ def _side_sums(u, weight, a, b, u_in_numerator, derivatives, work):
     else:
         scale, shift, slope = a, 1.0, b / a
     k = _chunk_length(shift, shift + slope)
+    if (
+        weight is None
+        and slope == 1.0
+        and shift > 0.0
+        and n >= MIN_SAMPLES
+        and (kernel := compiled_side_sums()) is not None
+    ):  # the hot case, compiled: see skmix/_kernels.py
+        s_log, s_ratio, s_t, s_t2 = kernel(u, shift, k, u_in_numerator, derivatives)
+        return (
+            float(s_log + n * math.log(scale)),
+            float(s_ratio / scale),
+            float(s_t / scale),
+            float(s_t2 / scale**2),
+        )
     s_log = s_ratio = s_t = s_t2 = count = 0.0
     for start in range(0, n, BLOCK_SIZE):
         ub = u[start : start + BLOCK_SIZE]

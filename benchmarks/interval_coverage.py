@@ -9,7 +9,7 @@ standard error of a coverage near 0.95 is about 0.005.
 
 Target: profile coverage within [0.93, 0.97] for n >= 200 at every pi.
 
-Run ``python benchmarks/coverage.py`` (about a minute), or ``--quick``.
+Run ``python benchmarks/interval_coverage.py`` (about a minute), or ``--quick``.
 """
 
 import argparse
