@@ -54,6 +54,7 @@ from skmix._kernels import compiled_side_sums, numpy_kernels_only
 
 MEANS, SIGMA, PI, PI_INIT, TOL = (0.0, 2.0), 1.0, 0.8, 0.5, 1e-5
 GMM_MAX_N = 1_000_000
+R_MAX_N = 10_000_000  # the tutorial's tibbles of 1e8 rows need >24 GB
 
 
 def best_time(fn, repeat, min_total=0.25):
@@ -272,7 +273,7 @@ def torch_fit(X, device, repeat):
     return {"time_s": t, "n_iter": est.n_iter_, "pi": est.pi_, "device": device}
 
 
-def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None):
+def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_MAX_N):
     X, _ = make_mixture(n, means=MEANS, sigma=SIGMA, pi=PI, random_state=1)
     x_bytes = X.nbytes
     row = {"n": n}
@@ -311,7 +312,7 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None):
         row["gmm"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
     if torch_on is not None:
         row["torch"] = torch_fit(X, torch_on, repeat)
-    if with_r:
+    if with_r and n <= r_max_n:
         t, pi, n_iter = run_r(X[:, 0], repeat)
         row["R"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
 
@@ -435,6 +436,12 @@ def main(argv=None):
         help=f"time GaussianMixture up to this size (default {GMM_MAX_N:.0e})",
     )
     parser.add_argument(
+        "--r-max-n",
+        type=float,
+        default=R_MAX_N,
+        help=f"run the R reference up to this size (default {R_MAX_N:.0e})",
+    )
+    parser.add_argument(
         "--torch",
         default="auto",
         help="also fit a PyTorch tensor on this device (cpu, cuda, ...); "
@@ -471,7 +478,9 @@ def main(argv=None):
     print_header()
     rows = []
     for n in args.sizes:
-        rows.append(bench_size(n, args.repeat, with_r, args.gmm_max_n, device))
+        rows.append(
+            bench_size(n, args.repeat, with_r, args.gmm_max_n, device, args.r_max_n)
+        )
         print_row(rows[-1])
         sys.stdout.flush()
     if args.json:
