@@ -23,6 +23,9 @@ def test_bench_fit_runs_and_agrees(tmp_path, capsys):
     assert row["newton"]["pi"] == pytest.approx(row["em"]["pi"], abs=1e-4)
     assert row["newton"]["n_iter"] < row["em"]["n_iter"]
     assert row["em"]["peak_mem_over_X"] > 0
+    if "R" in row:  # where Rscript with dplyr is installed: the same path
+        assert row["R"]["n_iter"] == row["em"]["n_iter"]
+        assert row["R"]["pi"] == pytest.approx(row["em"]["pi"], rel=1e-9)
     assert set(row["ratios"]) >= {"numpy_over_em", "gmm_over_em", "em_iter_over_floor"}
     printed = capsys.readouterr().out
     assert "2,000" in printed and "3,000" in printed
