@@ -266,33 +266,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        if is_dask_array(X):
-            X = check_dask_X(validate_data(self, X, skip_check_array=True))
-            means, sigma = self._components(X.shape[1])
-            if sample_weight is not None:
-                sample_weight = check_dask_sample_weight(sample_weight, X)
-            terms = DaskTerms(X, means, sigma, sample_weight)
-        elif (namespace := array_api_namespace(X)) is not None:
-            xp, device = namespace
-            X = self._validate_X(X, reset=True)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    to_namespace(sample_weight, xp, device),
-                    X,
-                    ensure_non_negative=True,
-                )
-            means, sigma = self._components(X.shape[1])
-            terms = ArrayAPITerms(X, means, sigma, sample_weight, xp, device)
-        else:
-            X = self._validate_X(X, reset=True)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
-                if np.all(sample_weight == 1.0):  # unit weights: unweighted fit
-                    sample_weight = None
-            means, sigma = self._components(X.shape[1])
-            terms = precompute(X, means, sigma, sample_weight)
+        terms, namespace = self._fit_terms(X, sample_weight)
         if self.warm_start and hasattr(self, "pi_"):
             pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
         else:
@@ -315,15 +289,13 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.pi_ = result.pi
-        if isinstance(terms, ArrayAPITerms):
+        weights = [result.pi, 1.0 - result.pi]
+        if namespace is None:
+            self.weights_ = np.array(weights)
+        else:  # in the namespace and on the device of X
             xp, device = namespace
-            self.weights_ = xp.asarray(
-                [result.pi, 1.0 - result.pi],
-                dtype=float_dtype(xp, device),
-                device=device,
-            )
-        else:
-            self.weights_ = np.array([result.pi, 1.0 - result.pi])
+            dtype = float_dtype(xp, device)
+            self.weights_ = xp.asarray(weights, dtype=dtype, device=device)
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.loglik_ = result.loglik
@@ -333,6 +305,38 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self._terms = terms
         self._pi_stderr = None
         return self
+
+    def _fit_terms(self, X, sample_weight):
+        """Validate the training data; compute its per-sample terms.
+
+        Returns the terms (in memory, in chunks on a dask cluster, or in an
+        Array API namespace) and ``(xp, device)`` for Array API input, else
+        None.
+        """
+        if is_dask_array(X):
+            X = check_dask_X(validate_data(self, X, skip_check_array=True))
+            if sample_weight is not None:
+                sample_weight = check_dask_sample_weight(sample_weight, X)
+            return DaskTerms(X, *self._components(X.shape[1]), sample_weight), None
+        namespace = array_api_namespace(X)
+        X = self._validate_X(X, reset=True)
+        means, sigma = self._components(X.shape[1])
+        if namespace is not None:
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    to_namespace(sample_weight, *namespace),
+                    X,
+                    ensure_non_negative=True,
+                )
+            terms = ArrayAPITerms(X, means, sigma, sample_weight, *namespace)
+            return terms, namespace
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if np.all(sample_weight == 1.0):  # unit weights: the unweighted fit
+                sample_weight = None
+        return precompute(X, means, sigma, sample_weight), None
 
     def __getstate__(self):
         state = super().__getstate__()
