@@ -168,6 +168,14 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     for ``pi_stderr_`` and :meth:`confidence_interval`; it is pickled with
     the estimator.
 
+    Besides NumPy arrays, lists and DataFrames, every method accepts a dask
+    array chunked along rows (``fit`` then runs on the cluster, and
+    ``predict_proba``, ``predict`` and ``score_samples`` return dask arrays,
+    lazily) and, with ``sklearn.set_config(array_api_dispatch=True)``, arrays
+    of other Array API namespaces (PyTorch, CuPy, ...), computed and returned
+    in that namespace, on the input's device. With numba installed, large
+    fits use a compiled kernel (``SKMIX_NUMBA=0`` turns it off).
+
     Examples
     --------
     >>> from skmix import TwoGaussianMixturePi, make_mixture
