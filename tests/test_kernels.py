@@ -12,6 +12,12 @@ from skmix._solvers import MixtureTerms, em_pass
 numba = pytest.importorskip("numba")  # an optional dependency (extra "fast")
 
 
+@pytest.fixture(autouse=True)
+def kernel_on(monkeypatch):
+    """These tests compare the two kernels, whatever SKMIX_NUMBA says."""
+    monkeypatch.delenv("SKMIX_NUMBA", raising=False)
+
+
 def _terms(n_pos, n_neg, seed=0):
     rng = np.random.default_rng(seed)
     # ratios in [0, 1], many tiny and some exactly 0 or 1
