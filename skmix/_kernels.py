@@ -19,7 +19,9 @@ bounds ``den`` as in the NumPy kernel, and ``num <= k * den / shift``.
 ``pip install "skmix[fast]"`` installs numba; without it, or with the
 environment variable ``SKMIX_NUMBA=0``, skmix uses the NumPy kernels only.
 The first call in a Python environment compiles the kernel (a few seconds,
-then cached on disk); it is used from ``MIN_SAMPLES`` samples per side on.
+then cached on disk), and the first call in each process loads numba and
+the cached kernel (about 0.3 s); it is used from ``MIN_SAMPLES`` samples per
+side on.
 """
 
 import contextlib
