@@ -4,6 +4,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skmix import TwoGaussianMixturePi, _kernels, make_mixture
 from skmix._kernels import MIN_SAMPLES, compiled_side_sums, numpy_kernels_only
@@ -87,3 +89,35 @@ def test_without_numba_the_numpy_kernels_run(monkeypatch):
     X, _ = make_mixture(60_000, random_state=0)
     est = TwoGaussianMixturePi().fit(X)
     assert 0.75 < est.pi_ < 0.85
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    power=st.floats(0.1, 60.0),
+    share_pos=st.floats(0.0, 1.0),
+    pi=st.one_of(st.floats(1e-300, 1 - 1e-12), st.sampled_from([1e-12, 0.5])),
+    derivatives=st.booleans(),
+)
+@settings(max_examples=60)
+def test_compiled_pass_matches_on_random_ratios(
+    seed, power, share_pos, pi, derivatives
+):
+    rng = np.random.default_rng(seed)
+    n = MIN_SAMPLES * 2 + int(rng.integers(0, 1000))
+    u = rng.uniform(size=n) ** power
+    n_pos = int(share_pos * n)
+    terms = MixtureTerms(
+        u=u,
+        n_pos=n_pos,
+        const=0.0,
+        weight=None,
+        total=float(n),
+        work=np.empty((3, 32768)),
+    )
+    fast = em_pass(terms, pi, derivatives)
+    with numpy_kernels_only():
+        reference = em_pass(terms, pi, derivatives)
+    assert fast.log_d == pytest.approx(reference.log_d, rel=1e-11, abs=1e-9)
+    assert fast.resp == pytest.approx(reference.resp, rel=1e-11, abs=1e-300)
+    assert fast.grad == pytest.approx(reference.grad, rel=1e-11, abs=1e-11 * fast.curv)
+    assert fast.curv == pytest.approx(reference.curv, rel=1e-11)
