@@ -77,17 +77,30 @@ def sample_terms(X, means, sigma, xp, device):
     return lo, xp.where(lo >= 0, log_dens[0], log_dens[1])
 
 
-def responsibilities(X, means, sigma, pi, xp, device):
+def _posterior_parts(X, means, sigma, pi, xp, device):
+    """``|t|``, ``exp(-|t|)`` and ``t >= 0`` for the posterior log-odds ``t``
+    of component 0; on the boundary (pi = 0 or 1) the prior decides."""
     lo = sample_terms(X, means, sigma, xp, device)[0]
-    if pi <= 0.0 or pi >= 1.0:  # the prior decides
-        p0 = xp.full(lo.shape, 0.0 if pi <= 0.0 else 1.0, dtype=lo.dtype, device=device)
+    if pi <= 0.0 or pi >= 1.0:
+        t = xp.full(lo.shape, -math.inf if pi <= 0.0 else math.inf, dtype=lo.dtype)
+        t = xp.asarray(t, device=device)
     else:
         t = lo + (math.log(pi) - math.log1p(-pi))
-        with np.errstate(over="ignore"):
-            # expit(t), without overflow for either sign of t
-            e = xp.exp(-xp.abs(t))
-            p0 = xp.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    return xp.stack([p0, 1.0 - p0], axis=1)
+    abs_t = xp.abs(t)
+    return abs_t, xp.exp(-abs_t), t >= 0
+
+
+def responsibilities(X, means, sigma, pi, xp, device):
+    _, e, first = _posterior_parts(X, means, sigma, pi, xp, device)
+    big, small = 1.0 / (1.0 + e), e / (1.0 + e)  # expit(|t|), expit(-|t|)
+    return xp.stack([xp.where(first, big, small), xp.where(first, small, big)], axis=1)
+
+
+def log_responsibilities(X, means, sigma, pi, xp, device):
+    abs_t, e, first = _posterior_parts(X, means, sigma, pi, xp, device)
+    big = -xp.log1p(e)  # log expit(|t|)
+    small = -abs_t + big  # log expit(-|t|)
+    return xp.stack([xp.where(first, big, small), xp.where(first, small, big)], axis=1)
 
 
 def labels(X, means, sigma, pi, xp, device):

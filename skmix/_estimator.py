@@ -6,7 +6,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._array_api import check_same_namespace, get_namespace
@@ -516,6 +516,25 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         """
         return self._apply(X, "predict_proba", n_columns=2)
 
+    def predict_log_proba(self, X):
+        """Log of the posterior probability of each component.
+
+        Computed directly in log space, so it stays finite (and exact) where
+        :meth:`predict_proba` underflows to 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, 2)
+            ``log P(component k | x_i)`` at ``pi_``, columns in the order of
+            ``weights_``.
+        """
+        return self._apply(X, "predict_log_proba", n_columns=2)
+
     def predict(self, X):
         """Most probable component of each sample.
 
@@ -585,6 +604,11 @@ def _responsibilities(X, means, sigma, pi):
     return np.column_stack([expit(t), expit(-t)])
 
 
+def _log_responsibilities(X, means, sigma, pi):
+    t = posterior_logit(sample_terms(X, means, sigma)[0], pi)
+    return np.column_stack([log_expit(t), log_expit(-t)])
+
+
 def _labels(X, means, sigma, pi):
     lo = sample_terms(X, means, sigma)[0]
     return (posterior_logit(lo, pi) < 0).astype(np.intp)
@@ -596,6 +620,7 @@ def _log_density(X, means, sigma, pi):
 
 _PER_SAMPLE = {
     "predict_proba": (_responsibilities, array_api.responsibilities),
+    "predict_log_proba": (_log_responsibilities, array_api.log_responsibilities),
     "predict": (_labels, array_api.labels),
     "score_samples": (_log_density, array_api.log_density),
 }

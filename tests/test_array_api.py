@@ -73,6 +73,7 @@ def test_predictions_come_back_in_the_namespace(xp):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp)
         outputs = {
             "predict_proba": est.predict_proba(X_xp),
+            "predict_log_proba": est.predict_log_proba(X_xp),
             "predict": est.predict(X_xp),
             "score_samples": est.score_samples(X_xp),
         }

@@ -159,3 +159,14 @@ def test_repeated_dask_fits_are_identical(client, data):
     second = _est("newton").fit(dX, sample_weight=weight)
     for key in first.history_:
         np.testing.assert_array_equal(first.history_[key], second.history_[key])
+
+
+def test_predict_log_proba_is_lazy(client, data):
+    X, _ = data
+    dX = da.from_array(X, chunks=(CHUNK, 1))
+    est = _est("em").fit(dX)
+    result = est.predict_log_proba(dX)
+    assert isinstance(result, da.Array) and result.chunks[1] == (2,)
+    np.testing.assert_allclose(
+        result.compute(), _est("em").fit(X).predict_log_proba(X), rtol=1e-12
+    )

@@ -399,3 +399,35 @@ def test_newton_solver_agrees_with_em(sigma):
     np.testing.assert_allclose(
         newton.predict_proba(X_SEED), em.predict_proba(X_SEED), atol=1e-8
     )
+
+
+def test_predict_log_proba_is_the_log_of_predict_proba_without_underflow():
+    from scipy.special import logsumexp
+    from scipy.stats import norm
+
+    X, _ = make_mixture(3000, sigma=(1.0, 1.5), pi=0.6, random_state=4)
+    est = TwoGaussianMixturePi(sigma=(1.0, 1.5)).fit(X)
+    log_proba = est.predict_log_proba(X)
+    # log(proba) near 0 is only as exact as proba near 1: absolute 1e-15
+    np.testing.assert_allclose(
+        log_proba, np.log(est.predict_proba(X)), rtol=1e-12, atol=1e-15
+    )
+    np.testing.assert_allclose(logsumexp(log_proba, axis=1), 0.0, atol=1e-13)
+    # far out, P(component 0 | x) underflows to 0 but its log is finite
+    far = np.array([[60.0], [-60.0], [1e6]])
+    t = (np.log(est.pi_) + norm.logpdf(far[:, 0], 0.0, 1.0)) - (
+        np.log1p(-est.pi_) + norm.logpdf(far[:, 0], 2.0, 1.5)
+    )
+    expected = -np.logaddexp(0.0, -t)  # log expit(t), independently
+    assert est.predict_proba(far)[0, 0] == 0.0
+    np.testing.assert_allclose(est.predict_log_proba(far)[:, 0], expected, rtol=1e-10)
+    assert np.isfinite(est.predict_log_proba(far)).all()
+
+
+def test_predict_log_proba_on_the_boundary():
+    X, _ = make_mixture(200, means=(0.0, 8.0), pi=1.0, random_state=0)
+    est = TwoGaussianMixturePi(means=(0.0, 8.0), solver="newton").fit(X)
+    assert est.pi_ == 1.0
+    log_proba = est.predict_log_proba([[0.0], [8.0]])
+    np.testing.assert_array_equal(log_proba[:, 0], 0.0)
+    np.testing.assert_array_equal(log_proba[:, 1], -np.inf)
