@@ -57,6 +57,9 @@ _SOLVERS = {"em": fit_em, "newton": fit_newton}
 # gain less than any sensible tol, so it would stop at once. A warm start
 # therefore begins at least this far inside (0, 1).
 WARM_START_MARGIN = 1e-6
+# Rows per block in the prediction methods (their temporaries are a few
+# arrays of this many rows).
+PREDICT_BLOCK_SIZE = 65536
 
 
 class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
@@ -498,7 +501,13 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         args = (*self._components(X.shape[1]), self.pi_)
         if namespace is not None:
             return xp_function(X, *args, *namespace)
-        return numpy_function(X, *args)
+        # block by block, so that temporaries stay small however large X is
+        shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
+        out = np.empty(shape, dtype=dtype)
+        for start in range(0, X.shape[0], PREDICT_BLOCK_SIZE):
+            rows = slice(start, start + PREDICT_BLOCK_SIZE)
+            out[rows] = numpy_function(X[rows], *args)
+        return out
 
     def predict_proba(self, X):
         """Posterior probability of each component (the E-step responsibilities).

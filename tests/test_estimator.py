@@ -431,3 +431,18 @@ def test_predict_log_proba_on_the_boundary():
     log_proba = est.predict_log_proba([[0.0], [8.0]])
     np.testing.assert_array_equal(log_proba[:, 0], 0.0)
     np.testing.assert_array_equal(log_proba[:, 1], -np.inf)
+
+
+def test_predictions_over_several_blocks_match_the_formulas():
+    from _reference import component_pdfs
+
+    from skmix._estimator import PREDICT_BLOCK_SIZE
+
+    n = 2 * PREDICT_BLOCK_SIZE + 17
+    X, _ = make_mixture(n, sigma=(1.0, 1.5), pi=0.6, random_state=8)
+    est = TwoGaussianMixturePi(sigma=(1.0, 1.5)).fit(X[:1000])
+    f0, f1 = component_pdfs(X, (0.0, 2.0), (1.0, 1.5))
+    p = est.pi_ * f0 + (1 - est.pi_) * f1
+    np.testing.assert_allclose(est.predict_proba(X)[:, 0], est.pi_ * f0 / p, rtol=1e-10)
+    np.testing.assert_allclose(est.score_samples(X), np.log(p), rtol=1e-12)
+    np.testing.assert_array_equal(est.predict(X), (est.pi_ * f0 < (1 - est.pi_) * f1))
