@@ -21,6 +21,7 @@ from sklearn.utils._array_api import (
     move_to,
 )
 
+from ._densities import log_mixture_density, posterior_logit
 from ._solvers import PassSums
 
 
@@ -80,12 +81,7 @@ def sample_terms(X, means, sigma, xp, device):
 def _posterior_parts(X, means, sigma, pi, xp, device):
     """``|t|``, ``exp(-|t|)`` and ``t >= 0`` for the posterior log-odds ``t``
     of component 0; on the boundary (pi = 0 or 1) the prior decides."""
-    lo = sample_terms(X, means, sigma, xp, device)[0]
-    if pi <= 0.0 or pi >= 1.0:
-        t = xp.full(lo.shape, -math.inf if pi <= 0.0 else math.inf, dtype=lo.dtype)
-        t = xp.asarray(t, device=device)
-    else:
-        t = lo + (math.log(pi) - math.log1p(-pi))
+    t = posterior_logit(sample_terms(X, means, sigma, xp, device)[0], pi, xp)
     abs_t = xp.abs(t)
     return abs_t, xp.exp(-abs_t), t >= 0
 
@@ -109,10 +105,7 @@ def labels(X, means, sigma, pi, xp, device):
 
 
 def log_density(X, means, sigma, pi, xp, device):
-    lo, log_max = sample_terms(X, means, sigma, xp, device)
-    u = xp.exp(-xp.abs(lo))
-    with np.errstate(divide="ignore"):
-        return log_max + xp.log(xp.where(lo >= 0, pi + (1 - pi) * u, (1 - pi) + pi * u))
+    return log_mixture_density(*sample_terms(X, means, sigma, xp, device), pi, xp)
 
 
 class ArrayAPITerms:

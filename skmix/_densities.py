@@ -9,6 +9,7 @@ Component ``k`` is ``N(means[k], diag(sigma[k] ** 2))``: the features are
 independent given the component, so the log-densities are sums over features.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -238,24 +239,26 @@ def sample_terms(X, means, sigma):
     return lo, np.where(lo >= 0, log_dens[:, 0], log_dens[:, 1])
 
 
-def log_mixture_density(lo, log_max, pi):
+def log_mixture_density(lo, log_max, pi, xp=np):
     """``log(pi f0(x) + (1 - pi) f1(x))`` from :func:`sample_terms`.
 
     Computed as ``log_max + log(d)``, with ``d = pi + (1 - pi) exp(-lo)`` for
     ``lo >= 0`` and ``d = (1 - pi) + pi exp(lo)`` otherwise: ``d`` lies in
-    ``[min(pi, 1 - pi), 1]``, so no density is ever formed.
+    ``[min(pi, 1 - pi), 1]``, so no density is ever formed. ``xp`` is the
+    array namespace of ``lo`` and ``log_max`` (NumPy by default).
     """
-    u = np.exp(-np.abs(lo))
+    u = xp.exp(-xp.abs(lo))
     with np.errstate(divide="ignore"):
-        return log_max + np.log(np.where(lo >= 0, pi + (1 - pi) * u, 1 - pi + pi * u))
+        return log_max + xp.log(xp.where(lo >= 0, pi + (1 - pi) * u, 1 - pi + pi * u))
 
 
-def posterior_logit(lo, pi):
+def posterior_logit(lo, pi, xp=np):
     """Log-odds of component 0 given x: ``lo + logit(pi)``.
 
     On the boundary (``pi`` = 0 or 1) the prior decides, so the result is
-    ``-inf`` or ``+inf`` for every sample, never ``inf - inf``.
+    ``-inf`` or ``+inf`` for every sample, never ``inf - inf``. ``xp`` is the
+    array namespace of ``lo`` (NumPy by default).
     """
     if pi <= 0.0 or pi >= 1.0:
-        return np.full(lo.shape, -np.inf if pi <= 0.0 else np.inf)
-    return lo + (np.log(pi) - np.log1p(-pi))
+        return xp.full_like(lo, -math.inf if pi <= 0.0 else math.inf)
+    return lo + (math.log(pi) - math.log1p(-pi))
