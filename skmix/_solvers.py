@@ -246,15 +246,28 @@ def _side_sums(u, weight, a, b, u_in_numerator, derivatives, work):
         and n >= MIN_SAMPLES
         and (kernel := compiled_side_sums()) is not None
     ):  # the hot case, compiled: see skmix/_kernels.py
-        s_log, s_ratio, s_t, s_t2 = kernel(u, shift, k, u_in_numerator, derivatives)
-        return (
-            float(s_log + n * math.log(scale)),
-            float(s_ratio / scale),
-            float(s_t / scale),
-            float(s_t2 / scale**2),
+        sums, count = kernel(u, shift, k, u_in_numerator, derivatives), n
+    else:
+        sums, count = _blockwise_sums(
+            u, weight, shift, slope, k, u_in_numerator, derivatives, work
         )
+    s_log, s_ratio, s_t, s_t2 = sums
+    return (
+        float(s_log + count * math.log(scale)),
+        float(s_ratio / scale),
+        float(s_t / scale),
+        float(s_t2 / scale**2),
+    )
+
+
+def _blockwise_sums(u, weight, shift, slope, k, u_in_numerator, derivatives, work):
+    """The NumPy kernel of :func:`_side_sums`, at ``w = shift + slope * u``.
+
+    Returns the unscaled sums ``(sum s log w, sum s num / w, sum s t,
+    sum s t**2)`` with ``t = (1 - u) / w``, and ``sum s``.
+    """
     s_log = s_ratio = s_t = s_t2 = count = 0.0
-    for start in range(0, n, BLOCK_SIZE):
+    for start in range(0, len(u), BLOCK_SIZE):
         ub = u[start : start + BLOCK_SIZE]
         m = len(ub)
         w, q, t = work[0, :m], work[1, :m], work[2, :m]
@@ -285,12 +298,7 @@ def _side_sums(u, weight, a, b, u_in_numerator, derivatives, work):
             else:
                 s_t += np.dot(sb, t)
                 s_t2 += np.dot(np.multiply(sb, t, out=w), t)
-    return (
-        float(s_log + count * math.log(scale)),
-        float(s_ratio / scale),
-        float(s_t / scale),
-        float(s_t2 / scale**2),
-    )
+    return (s_log, s_ratio, s_t, s_t2), count
 
 
 class PassSums(NamedTuple):
