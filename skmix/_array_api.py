@@ -22,7 +22,6 @@ from sklearn.utils._array_api import (
 )
 
 from ._densities import log_mixture_density, posterior_logit
-from ._solvers import PassSums
 
 
 def array_api_namespace(*arrays):
@@ -106,51 +105,6 @@ def labels(X, means, sigma, pi, xp, device):
 
 def log_density(X, means, sigma, pi, xp, device):
     return log_mixture_density(*sample_terms(X, means, sigma, xp, device), pi, xp)
-
-
-class ArrayAPITerms:
-    """The per-sample terms of X, in X's namespace and on its device.
-
-    Provides what the solvers and the interval code use: ``const``,
-    ``total`` and ``sums(pi, derivatives)``.
-    """
-
-    def __init__(self, X, means, sigma, sample_weight, xp, device):
-        lo, log_max = sample_terms(X, means, sigma, xp, device)
-        if sample_weight is not None:
-            sample_weight = xp.astype(sample_weight, lo.dtype)
-            keep = sample_weight > 0
-            lo, log_max, sample_weight = lo[keep], log_max[keep], sample_weight[keep]
-        self.xp = xp
-        u = xp.exp(-xp.abs(lo))
-        side0 = lo >= 0
-        self.u0, self.u1 = u[side0], u[~side0]
-        if sample_weight is None:
-            self.s0 = self.s1 = None
-            self.total = float(lo.shape[0])
-            self.const = float(xp.sum(log_max))
-        else:
-            self.s0, self.s1 = sample_weight[side0], sample_weight[~side0]
-            self.total = float(xp.sum(sample_weight))
-            with np.errstate(invalid="ignore"):
-                self.const = float(xp.sum(sample_weight * log_max))
-
-    def _sum(self, values, weight):
-        return float(self.xp.sum(values if weight is None else weight * values))
-
-    def sums(self, pi, derivatives=False):
-        xp = self.xp
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d0 = pi + (1 - pi) * self.u0
-            d1 = (1 - pi) + pi * self.u1
-            log_d = self._sum(xp.log(d0), self.s0) + self._sum(xp.log(d1), self.s1)
-            resp = pi * (self._sum(1 / d0, self.s0) + self._sum(self.u1 / d1, self.s1))
-            grad = curv = 0.0
-            if derivatives:
-                t0, t1 = (1 - self.u0) / d0, (1 - self.u1) / d1
-                grad = self._sum(t0, self.s0) - self._sum(t1, self.s1)
-                curv = self._sum(t0 * t0, self.s0) + self._sum(t1 * t1, self.s1)
-        return PassSums(log_d=log_d, resp=resp, grad=grad, curv=curv)
 
 
 def to_namespace(array, xp, device):

@@ -13,8 +13,6 @@ import numbers
 
 import numpy as np
 
-from ._solvers import PassSums, em_pass, precompute
-
 
 def is_dask_array(X):
     """Whether X is a dask array (without importing dask)."""
@@ -67,67 +65,6 @@ def check_dask_X(X, n_features=None):
 def _check_finite(block, name):
     if not np.isfinite(block).all():
         raise ValueError(f"Input {name} contains NaN or infinity.")
-
-
-def chunk_terms(block, weight, means, sigma):
-    """Validate one chunk of rows and compute its terms (on a worker)."""
-    block = np.asarray(block)
-    _check_finite(block, "X")
-    if block.dtype not in (np.float32, np.float64):
-        block = block.astype(np.float64)
-    if weight is not None:
-        weight = np.asarray(weight, dtype=np.float64)
-        _check_finite(weight, "sample_weight")
-        if (weight < 0).any():
-            raise ValueError("Negative values in data passed to sample_weight.")
-    return precompute(block, means, sigma, weight)
-
-
-def _chunk_sums(terms, pi, derivatives):
-    return tuple(em_pass(terms, pi, derivatives))
-
-
-def _chunk_totals(terms):
-    return terms.const, terms.total
-
-
-class DaskTerms:
-    """The per-sample terms of a dask array, persisted chunk by chunk.
-
-    Provides what the solvers and the interval code use: ``const``,
-    ``total`` and ``sums(pi, derivatives)``.
-    """
-
-    def __init__(self, X, means, sigma, sample_weight=None):
-        import dask
-
-        blocks = X.to_delayed().ravel()
-        if sample_weight is None:
-            weights = [None] * len(blocks)
-        else:
-            weights = sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel()
-        terms = [
-            dask.delayed(chunk_terms)(block, weight, means, sigma)
-            for block, weight in zip(blocks, weights, strict=True)
-        ]
-        self.chunks = dask.persist(*terms)
-        totals = dask.compute(*[dask.delayed(_chunk_totals)(t) for t in self.chunks])
-        with np.errstate(invalid="ignore"):  # -inf + -inf is -inf
-            self.const = float(sum(const for const, _ in totals))
-        self.total = math.fsum(total for _, total in totals)
-        if self.total <= 0:
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number."
-            )
-
-    def sums(self, pi, derivatives=False):
-        """One pass at ``pi``: one task per chunk, the sums added here."""
-        import dask
-
-        parts = dask.compute(
-            *[dask.delayed(_chunk_sums)(t, pi, derivatives) for t in self.chunks]
-        )
-        return PassSums(*(float(sum(column)) for column in zip(*parts, strict=True)))
 
 
 def check_dask_sample_weight(sample_weight, X):
