@@ -136,7 +136,7 @@ def main(argv=None):
             client_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             worker_peaks = client.run(peak_rss_bytes)
-            del est._terms  # release the persisted chunks on the workers
+            est.__dict__.pop("_terms", None)  # old design: persisted chunks
         dask_row = {
             "n": n,
             "chunks": X.numblocks[0],

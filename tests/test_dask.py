@@ -63,7 +63,6 @@ def test_fit_on_the_cluster_equals_the_in_memory_fit(client, data, solver, weigh
     np.testing.assert_allclose(
         remote.confidence_interval(), local.confidence_interval(), rtol=1e-9
     )
-    assert len(remote._terms.chunks) == dX.numblocks[0]  # one persisted task each
 
 
 def test_numpy_weights_and_float32_with_dask_X(client, data):
@@ -103,8 +102,8 @@ def test_pickled_dask_fit_keeps_its_results(client, data):
     clone = pickle.loads(pickle.dumps(est))
     assert (clone.pi_, clone.pi_stderr_) == (pi, stderr)
     np.testing.assert_allclose(clone.predict_proba(X[:5]), est.predict_proba(X[:5]))
-    with pytest.raises(ValueError, match="pickled"):
-        clone.confidence_interval()
+    # the summary travels with the estimator: intervals after the cluster
+    assert clone.confidence_interval() == est.confidence_interval()
 
 
 @pytest.mark.parametrize(
