@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 from sklearn.utils._array_api import (
+    _convert_to_numpy,
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
@@ -22,7 +23,32 @@ from sklearn.utils._array_api import (
 )
 
 from ._densities import log_mixture_density, posterior_logit
-from ._solvers import PassSums
+from ._summary import (
+    BIN_WIDTH,
+    DEGREE,
+    E_MAX,
+    E_MIN,
+    N_BINS,
+    N_TAIL,
+    T_MAX,
+    Summary,
+    bin_position,
+    merge,
+)
+
+# Rows per block of the summary's build: its temporaries are about 15 arrays
+# of this many float64 (the Chebyshev columns and their cumulative sums).
+BLOCK_ROWS = 1 << 18
+# Edges of the bins of |t| (see skmix._summary.bin_position): bin b holds
+# _A_EDGES[b] <= |t| < _A_EDGES[b + 1]; the first bin starts at 0.
+_A_EDGES = np.concatenate(
+    [
+        [0.0],
+        np.ldexp(1.0, np.arange(E_MIN, E_MAX + 1)),
+        BIN_WIDTH * np.arange(2, round(T_MAX / BIN_WIDTH) + 1),
+    ]
+)
+assert _A_EDGES.shape == (N_BINS + 1,) and _A_EDGES[-1] == T_MAX
 
 
 def array_api_namespace(*arrays):
@@ -46,36 +72,52 @@ def _components(means, sigma, xp, device, dtype):
 
 
 def sample_terms(X, means, sigma, xp, device):
-    """Log-odds ``log f0 - log f1`` and ``max(log f0, log f1)`` of each row.
+    """Log-odds ``log f0 - log f1`` and the larger log-density of each row.
 
-    The factored form of :func:`skmix._densities.log_odds_coefficients`, so
-    that far-out rows give the right infinity; an ``inf - inf`` (values near
-    the float64 range) raises a ValueError.
+    The formula of :func:`skmix._densities.sample_terms` (per feature, the
+    standardised distances from the differences ``x - mu_k``; the log-odds
+    linear for equal sigmas, factored otherwise), written with the
+    standard's functions only. Rows so far out that the log-odds is
+    ``inf - inf`` raise a ValueError.
     """
     dtype = float_dtype(xp, device)
     X = xp.astype(X, dtype)
-    m, s = _components(means, sigma, xp, device, dtype)
-    n_features = X.shape[1]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        prec0, prec1 = 1.0 / s[0, :], 1.0 / s[1, :]
-        first = X * (prec1 - prec0) + (m[0, :] * prec0 - m[1, :] * prec1)
-        second = X * (prec1 + prec0) - (m[0, :] * prec0 + m[1, :] * prec1)
-        c = xp.sum(xp.log(s[1, :]) - xp.log(s[0, :]))
-        lo = c + xp.sum(0.5 * first * second, axis=1)
-        if bool(xp.any(xp.isnan(lo))):
-            raise ValueError(
-                "X holds values so extreme (near the float64 range) that the "
-                "log-odds of the two components is undefined (inf - inf). "
-                "Rescale X, means and sigma together."
-            )
-        log_dens = []
-        for k in range(2):
-            z = (X - m[k, :]) / s[k, :]
-            log_norm = -xp.sum(xp.log(s[k, :])) - 0.5 * n_features * math.log(
-                2 * math.pi
-            )
-            log_dens.append(log_norm - 0.5 * xp.sum(z * z, axis=1))
-    return lo, xp.where(lo >= 0, log_dens[0], log_dens[1])
+    n_samples, n_features = X.shape
+    lo = xp.zeros(n_samples, dtype=dtype, device=device)
+    sq = [xp.zeros(n_samples, dtype=dtype, device=device) for _ in range(2)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(n_features):
+            xj = X[:, j]
+            mu0, mu1 = float(means[0, j]), float(means[1, j])
+            s0, s1 = float(sigma[0, j]), float(sigma[1, j])
+            z0 = (xj - mu0) / s0
+            z1 = (xj - mu1) / s1
+            sq[0] = sq[0] + z0 * z0
+            sq[1] = sq[1] + z1 * z1
+            if s0 == s1:
+                delta = (mu0 - mu1) / s0
+                lo = lo + delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) / s0)
+            else:
+                term = 0.5 * (z1 - z0) * (z1 + z0)
+                # both distances overflowed: the wider component wins
+                term = xp.where(
+                    xp.isnan(term), math.inf if s0 > s1 else -math.inf, term
+                )
+                lo = lo + (term + (math.log(s1) - math.log(s0)))
+        undefined = bool(xp.any(xp.isnan(lo)))
+    if undefined:
+        raise ValueError(
+            "X holds values so extreme (near the float64 range) that the "
+            "log-odds of the two components is undefined (inf - inf). "
+            "Rescale X, means and sigma together."
+        )
+    log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * np.log(2.0 * np.pi)
+    log_max = xp.where(
+        lo >= 0,
+        float(log_norm[0]) - 0.5 * sq[0],
+        float(log_norm[1]) - 0.5 * sq[1],
+    )
+    return lo, log_max
 
 
 def _posterior_parts(X, means, sigma, pi, xp, device):
@@ -108,49 +150,163 @@ def log_density(X, means, sigma, pi, xp, device):
     return log_mixture_density(*sample_terms(X, means, sigma, xp, device), pi, xp)
 
 
-class ArrayAPITerms:
-    """The per-sample terms of X, in X's namespace and on its device.
+def summarize(X, means, sigma, sample_weight, xp, device):
+    """The :class:`~skmix._summary.Summary` of X, built in X's namespace.
 
-    Provides what the solvers and the interval code use: ``const``,
-    ``total`` and ``sums(pi, derivatives)``.
+    Block by block of ``BLOCK_ROWS`` rows, on X's device: the log-odds ``t``
+    and the larger log-density ``m`` (:func:`sample_terms`), then the binned
+    Chebyshev moments of ``|t|`` per side (:func:`_binned_moments`), the
+    tail sums and the totals of the layout in :mod:`skmix._summary`. Only
+    those sums (a few KB per block) come to the host (:func:`to_host`), where
+    they are added into one summary.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Validated, in namespace ``xp`` on ``device``.
+    means, sigma : ndarray of shape (2, n_features)
+        Validated component parameters (NumPy).
+    sample_weight : array of shape (n_samples,) or None
+        Validated non-negative weights, in ``xp`` on ``device``; samples of
+        weight 0 are left out.
+    xp, device : namespace and device of X.
+
+    Returns
+    -------
+    summary : Summary
     """
-
-    def __init__(self, X, means, sigma, sample_weight, xp, device):
-        lo, log_max = sample_terms(X, means, sigma, xp, device)
+    edges = xp.asarray(_A_EDGES, dtype=float_dtype(xp, device), device=device)
+    n_samples = X.shape[0]
+    parts = []
+    for start in range(0, n_samples, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, n_samples)
+        t, m = sample_terms(X[start:stop, ...], means, sigma, xp, device)
+        weight = None
         if sample_weight is not None:
-            sample_weight = xp.astype(sample_weight, lo.dtype)
-            keep = sample_weight > 0
-            lo, log_max, sample_weight = lo[keep], log_max[keep], sample_weight[keep]
-        self.xp = xp
-        u = xp.exp(-xp.abs(lo))
-        side0 = lo >= 0
-        self.u0, self.u1 = u[side0], u[~side0]
-        if sample_weight is None:
-            self.s0 = self.s1 = None
-            self.total = float(lo.shape[0])
-            self.const = float(xp.sum(log_max))
-        else:
-            self.s0, self.s1 = sample_weight[side0], sample_weight[~side0]
-            self.total = float(xp.sum(sample_weight))
-            with np.errstate(invalid="ignore"):
-                self.const = float(xp.sum(sample_weight * log_max))
+            weight = xp.astype(sample_weight[start:stop], t.dtype)
+        parts.append(_block_summary(t, m, weight, edges, xp))
+    return merge(*parts)
 
-    def _sum(self, values, weight):
-        return float(self.xp.sum(values if weight is None else weight * values))
 
-    def sums(self, pi, derivatives=False):
-        xp = self.xp
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d0 = pi + (1 - pi) * self.u0
-            d1 = (1 - pi) + pi * self.u1
-            log_d = self._sum(xp.log(d0), self.s0) + self._sum(xp.log(d1), self.s1)
-            resp = pi * (self._sum(1 / d0, self.s0) + self._sum(self.u1 / d1, self.s1))
-            grad = curv = 0.0
-            if derivatives:
-                t0, t1 = (1 - self.u0) / d0, (1 - self.u1) / d1
-                grad = self._sum(t0, self.s0) - self._sum(t1, self.s1)
-                curv = self._sum(t0 * t0, self.s0) + self._sum(t1 * t1, self.s1)
-        return PassSums(log_d=log_d, resp=resp, grad=grad, curv=curv)
+def _block_summary(t, m, weight, edges, xp):
+    """The summary of one block of ``t``, ``m`` and weights (or None)."""
+    a = xp.abs(t)
+    side1 = t < 0
+    body = a < T_MAX
+    if weight is None:
+        count = t.shape[0]
+        total, min_weight = float(count), 1.0
+        log_max = xp.sum(m)
+        w_body = xp.astype(body, t.dtype)
+        w_tail = xp.astype(~body, t.dtype)
+    else:
+        positive = weight > 0
+        count = int(xp.count_nonzero(positive))
+        total = float(xp.sum(weight))
+        min_weight = float(xp.min(xp.where(positive, weight, math.inf)))
+        # weight 0 leaves the sample out, even where m is -inf
+        log_max = xp.sum(weight * xp.where(positive, m, 0.0))
+        w_body = xp.where(body, weight, 0.0)
+        w_tail = xp.where(body, 0.0, weight)
+    if _is_torch(xp):
+        moments = _binned_moments_scatter(a, side1, body, w_body, xp)
+    else:
+        moments = _binned_moments(t, a, body, w_body, edges, xp)
+    tail = _tail_sums(a, side1, w_tail, xp)
+    return Summary.from_arrays(
+        to_host(moments, xp),
+        to_host(tail, xp),
+        total,
+        count,
+        min_weight if count else math.inf,
+        float(log_max),
+    )
+
+
+def _chebyshev_columns(u, weight, xp):
+    """``weight * T_k(u)``, ``k = 0 .. DEGREE``, as columns: the formula of
+    :func:`skmix._summary.chebyshev_moments` in namespace ``xp``."""
+    columns = [xp.ones_like(u), u]
+    two_u = 2.0 * u
+    for _ in range(2, DEGREE + 1):
+        columns.append(two_u * columns[-1] - columns[-2])
+    return xp.stack(columns, axis=1) * weight[:, None]
+
+
+def _body_columns(a, body, w_body, xp):
+    """Each sample's bin and Chebyshev columns (zero outside the body)."""
+    index, u = bin_position(xp.where(body, a, 0.0), xp)
+    return index, _chebyshev_columns(u, w_body, xp)
+
+
+def _binned_moments(t, a, body, w_body, edges, xp):
+    """Per-side, per-bin sums of the Chebyshev columns, without a scatter.
+
+    The standard has no bincount or scatter-add, so the block is sorted by
+    ``t``: each bin's samples are then a contiguous run, whose ends
+    ``searchsorted`` finds from the bins' edges, and a bin's sums are
+    differences of the cumulative sums of the columns at its ends. Side 1
+    (``t < 0``) is the front of the sorted block, its bins in reverse.
+    The differences are exact to the rounding of the cumulative sums (at
+    most ``BLOCK_ROWS`` terms of magnitude at most the weight).
+    """
+    order = xp.argsort(t)
+    t, a = xp.take(t, order), xp.take(a, order)
+    body, w_body = xp.take(body, order), xp.take(w_body, order)
+    _, columns = _body_columns(a, body, w_body, xp)
+    cumulative = xp.cumulative_sum(columns, axis=0, include_initial=True)
+    zero = xp.zeros(1, dtype=t.dtype, device=t.device)
+    # side 0 (t >= 0, -0.0 included): bin b is edges[b] <= t < edges[b + 1]
+    ends0 = xp.searchsorted(t, edges, side="left")
+    # side 1 (t < 0): bin b is -edges[b + 1] < t <= -edges[b], but t < 0
+    ends1 = xp.concat(
+        [
+            xp.searchsorted(t, zero, side="left"),
+            xp.searchsorted(t, -edges[1:], side="right"),
+        ]
+    )
+    at = lambda ends: xp.take(cumulative, ends, axis=0)  # noqa: E731
+    side0 = at(ends0[1:]) - at(ends0[:-1])
+    side1 = at(ends1[:-1]) - at(ends1[1:])
+    return xp.stack([side0, side1], axis=0)
+
+
+def _binned_moments_scatter(a, side1, body, w_body, xp):
+    """The same sums as :func:`_binned_moments`, by PyTorch's ``index_add_``."""
+    index, columns = _body_columns(a, body, w_body, xp)
+    index = index + xp.astype(side1, index.dtype) * N_BINS
+    out = xp.zeros((2 * N_BINS, DEGREE + 1), dtype=a.dtype, device=a.device)
+    out.index_add_(0, index, columns)
+    return xp.reshape(out, (2, N_BINS, DEGREE + 1))
+
+
+def _tail_sums(a, side1, w_tail, xp):
+    """Per side, over ``|t| >= T_MAX`` (``w_tail`` is 0 elsewhere): the
+    weight, ``sum s exp(-j |t|)`` for ``j = 1 .. N_TAIL``, the weight at
+    ``|t| = inf`` and ``sum s |t|`` over the finite ones."""
+    finite = xp.isfinite(a)
+    e = xp.exp(-a)
+    rows = []
+    for side in (~side1, side1):
+        w = xp.where(side, w_tail, 0.0)
+        sums = [xp.sum(w)]
+        power = w
+        for _ in range(N_TAIL):
+            power = power * e
+            sums.append(xp.sum(power))
+        sums.append(xp.sum(xp.where(finite, 0.0, w)))
+        sums.append(xp.sum(w * xp.where(finite, a, 0.0)))
+        rows.append(xp.stack(sums))
+    return xp.stack(rows, axis=0)
+
+
+def _is_torch(xp):
+    return "torch" in getattr(xp, "__name__", "")
+
+
+def to_host(array, xp):
+    """A (small) array of namespace ``xp`` as a NumPy array on the host."""
+    return _convert_to_numpy(array, xp)
 
 
 def to_namespace(array, xp, device):

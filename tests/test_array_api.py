@@ -1,30 +1,46 @@
-"""Array API input: computed in its own namespace and device, same results.
+"""Array API input: the summary is built in its own namespace and device.
 
-array-api-strict always; PyTorch (CPU) where it is installed. sklearn's own
-array API checks run in tests/test_common.py.
+array-api-strict always (on its default device and on a second device, which
+raises if anything is mixed with host arrays); PyTorch (CPU) where it is
+installed, through both of its reductions (``index_add_`` and the sort-based
+one of the other namespaces). sklearn's own array API checks run in
+tests/test_common.py.
 """
 
+import copy
 import importlib
+import pickle
 
 import numpy as np
 import pytest
 import sklearn
 
 from skmix import TwoGaussianMixturePi, make_mixture
+from skmix import _array_api as array_api
 
 MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
+RTOL = 1e-12
 
 
 def _namespaces():
-    yield pytest.param("array_api_strict", id="array_api_strict")
-    yield pytest.param("torch", id="torch-cpu")
+    yield pytest.param(("array_api_strict", None), id="array_api_strict")
+    yield pytest.param(("array_api_strict", "device1"), id="array_api_strict-device1")
+    yield pytest.param(("torch", None), id="torch-cpu")
 
 
 @pytest.fixture(params=list(_namespaces()))
-def xp(request):
-    if request.param == "torch":
-        return pytest.importorskip("torch")  # optional: tested where installed
-    return importlib.import_module(request.param)
+def namespace(request):
+    name, device = request.param
+    if name == "torch":
+        xp = pytest.importorskip("torch")  # optional: tested where installed
+        return xp, None
+    xp = importlib.import_module(name)
+    return xp, None if device is None else xp.Device(device)
+
+
+def _asarray(namespace, array):
+    xp, device = namespace
+    return xp.asarray(array, device=device)
 
 
 def _to_numpy(array):
@@ -34,41 +50,92 @@ def _to_numpy(array):
 
 
 def _data(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
     X, _ = make_mixture(n, means=MEANS, sigma=SIGMA, pi=0.7, random_state=seed)
-    weight = np.random.default_rng(seed).uniform(0.0, 2.0, n)
+    # far-out samples: the tails of the summary are used too
+    X[:3] = [[60.0], [-1e6], [-35.0]]
+    weight = rng.uniform(0.0, 2.0, n)
+    weight[::9] = 0.0
     return X, weight
+
+
+def _assert_same_fit(est, local):
+    assert est.n_iter_ == local.n_iter_
+    assert est.converged_ == local.converged_
+    for key in ("pi", "loglik"):
+        np.testing.assert_allclose(
+            est.history_[key], local.history_[key], rtol=RTOL, atol=0
+        )
+    assert est.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=RTOL)
+    for method in ("profile", "wald"):
+        np.testing.assert_allclose(
+            est.confidence_interval(method=method),
+            local.confidence_interval(method=method),
+            rtol=RTOL,
+        )
 
 
 @pytest.mark.parametrize("solver", ["em", "newton"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_fit_in_the_namespace_equals_numpy(xp, solver, weighted):
+def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
     X, weight = _data()
     weight = weight if weighted else None
     local = TwoGaussianMixturePi(MEANS, SIGMA, solver=solver).fit(
         X, sample_weight=weight
     )
-    X_xp = xp.asarray(X)
-    w_xp = None if weight is None else xp.asarray(weight)
+    X_xp = _asarray(namespace, X)
+    w_xp = None if weight is None else _asarray(namespace, weight)
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA, solver=solver)
         est.fit(X_xp, sample_weight=w_xp)
-        assert est.n_iter_ == local.n_iter_
-        for key in ("pi", "loglik"):
-            np.testing.assert_allclose(
-                est.history_[key], local.history_[key], rtol=1e-10
-            )
+        _assert_same_fit(est, local)
         assert type(est.weights_) is type(X_xp)
-        np.testing.assert_allclose(_to_numpy(est.weights_), local.weights_, rtol=1e-12)
-        assert est.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=1e-9)
-        np.testing.assert_allclose(
-            est.confidence_interval(), local.confidence_interval(), rtol=1e-9
+        assert est.weights_.device == X_xp.device
+        np.testing.assert_allclose(_to_numpy(est.weights_), local.weights_, rtol=RTOL)
+
+
+def test_only_the_summary_comes_to_the_host(namespace, monkeypatch):
+    X, weight = _data()
+    sizes = []
+    to_host = array_api.to_host
+
+    def recording_to_host(array, xp):
+        sizes.append(array.size)
+        return to_host(array, xp)
+
+    monkeypatch.setattr(array_api, "to_host", recording_to_host)
+    with sklearn.config_context(array_api_dispatch=True):
+        TwoGaussianMixturePi(MEANS, SIGMA).fit(
+            _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
         )
+    assert sizes and max(sizes) < len(X)
 
 
-def test_predictions_come_back_in_the_namespace(xp):
+def test_fitted_estimator_pickles_and_deep_copies(namespace):
+    X, weight = _data(1000)
+    local = TwoGaussianMixturePi(MEANS, SIGMA, solver="newton").fit(
+        X, sample_weight=weight
+    )
+    X_xp = _asarray(namespace, X)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = TwoGaussianMixturePi(MEANS, SIGMA, solver="newton").fit(
+            X_xp, sample_weight=_asarray(namespace, weight)
+        )
+        clones = [pickle.loads(pickle.dumps(est)), copy.deepcopy(est)]
+        for clone in clones:
+            _assert_same_fit(clone, local)
+            np.testing.assert_allclose(
+                _to_numpy(clone.predict_proba(X_xp)),
+                local.predict_proba(X),
+                rtol=RTOL,
+            )
+    assert len(pickle.dumps(est)) < 100_000
+
+
+def test_predictions_come_back_in_the_namespace(namespace):
     X, _ = _data()
     local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X)
-    X_xp = xp.asarray(X)
+    X_xp = _asarray(namespace, X)
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp)
         outputs = {
@@ -79,58 +146,65 @@ def test_predictions_come_back_in_the_namespace(xp):
         }
         for name, output in outputs.items():
             assert type(output) is type(X_xp), name
+            assert output.device == X_xp.device, name
             np.testing.assert_allclose(
-                _to_numpy(output), getattr(local, name)(X), rtol=1e-12, atol=1e-15
+                _to_numpy(output), getattr(local, name)(X), rtol=RTOL, atol=1e-15
             )
         assert isinstance(est.score(X_xp), float)
-        assert est.score(X_xp) == pytest.approx(local.score(X), rel=1e-12)
+        assert est.score(X_xp) == pytest.approx(local.score(X), rel=RTOL)
         with pytest.raises(ValueError, match="same namespace"):
             est.predict(X)  # NumPy input to an estimator fitted on another namespace
 
 
-def test_float32_input_is_computed_in_float64(xp):
+def test_float32_input_is_computed_in_float64(namespace):
+    xp, _ = namespace
     X, _ = _data()
     X32 = X.astype(np.float32)
     local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X32)
     with sklearn.config_context(array_api_dispatch=True):
-        X_xp = xp.asarray(X32)
+        X_xp = _asarray(namespace, X32)
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp)
-        np.testing.assert_allclose(
-            est.history_["loglik"], local.history_["loglik"], rtol=1e-10
-        )
+        _assert_same_fit(est, local)
         assert est.weights_.dtype == xp.float64
         assert est.predict_proba(X_xp).dtype == xp.float64
 
 
-def test_far_out_points_and_bad_values(xp):
-    X, _ = _data(200)
-    X = np.vstack([X, [[1e6]], [[-1e300]]])
-    local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X)
+def test_densities_beyond_float64_and_bad_values(namespace):
+    X, weight = _data(200)
+    X = np.vstack([X, [[1e300]], [[-1e300]]])
+    weight = np.r_[weight, 1.0, 0.5]
+    local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X, sample_weight=weight)
+    assert local.loglik_ == -np.inf
     with sklearn.config_context(array_api_dispatch=True):
-        est = TwoGaussianMixturePi(MEANS, SIGMA).fit(xp.asarray(X))
-        np.testing.assert_allclose(est.history_["pi"], local.history_["pi"], rtol=1e-10)
-        assert np.isfinite(_to_numpy(est.predict_proba(xp.asarray(X)))).all()
+        est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
+            _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
+        )
+        _assert_same_fit(est, local)
+        assert np.isfinite(_to_numpy(est.predict_proba(_asarray(namespace, X)))).all()
         with pytest.raises(ValueError, match="NaN"):
-            est.fit(xp.asarray(np.vstack([X, [[np.nan]]])))
+            est.fit(_asarray(namespace, np.vstack([X, [[np.nan]]])))
         with pytest.raises(ValueError, match="Negative"):
-            est.fit(xp.asarray(X), sample_weight=xp.asarray(-np.ones(len(X))))
+            est.fit(
+                _asarray(namespace, X),
+                sample_weight=_asarray(namespace, -np.ones(len(X))),
+            )
 
 
-def test_inputs_are_not_modified(xp):
+def test_inputs_are_not_modified(namespace):
     X, weight = _data(300)
-    X_xp, w_xp = xp.asarray(X), xp.asarray(weight)
+    X_xp, w_xp = _asarray(namespace, X), _asarray(namespace, weight)
     with sklearn.config_context(array_api_dispatch=True):
         TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp, sample_weight=w_xp)
     np.testing.assert_array_equal(_to_numpy(X_xp), X)
     np.testing.assert_array_equal(_to_numpy(w_xp), weight)
 
 
-def test_repeated_fits_are_identical(xp):
+def test_repeated_fits_are_identical(namespace):
     X, weight = _data(1000)
     with sklearn.config_context(array_api_dispatch=True):
         fits = [
             TwoGaussianMixturePi(MEANS, SIGMA).fit(
-                xp.asarray(X), sample_weight=xp.asarray(weight)
+                _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
             )
             for _ in range(2)
         ]
