@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from ._summary import build_summary
+from ._summary import merge, summarize_numpy
 
 # Summaries added per task in the tree reduction of a dask fit.
 TREE_FAN_IN = 8
@@ -88,14 +88,7 @@ def chunk_summary(block, weight, means, sigma):
         _check_finite(weight, "sample_weight")
         if (weight < 0).any():
             raise ValueError("Negative values in data passed to sample_weight.")
-    return build_summary(block, means, sigma, weight)
-
-
-def _add(*summaries):
-    total = summaries[0]
-    for summary in summaries[1:]:
-        total = total + summary
-    return total
+    return summarize_numpy(block, means, sigma, weight)
 
 
 def tree_sum(parts, fan_in=TREE_FAN_IN):
@@ -104,13 +97,13 @@ def tree_sum(parts, fan_in=TREE_FAN_IN):
 
     while len(parts) > 1:
         parts = [
-            dask.delayed(_add, pure=True)(*parts[i : i + fan_in])
+            dask.delayed(merge, pure=True)(*parts[i : i + fan_in])
             for i in range(0, len(parts), fan_in)
         ]
     return parts[0]
 
 
-def dask_summary(X, means, sigma, sample_weight=None):
+def summarize(X, means, sigma, sample_weight=None):
     """The summary of a dask array X, in one map-reduce round.
 
     One task per chunk of rows builds that chunk's summary where the chunk

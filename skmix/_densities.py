@@ -84,139 +84,19 @@ def check_components(means, sigma, n_features, *, identifiable=True):
     return means, sigma
 
 
-def log_densities(X, means, sigma):
-    """Log-density of each sample under each component.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    means, sigma : ndarray of shape (2, n_features)
-        As returned by :func:`check_components`.
-
-    Returns
-    -------
-    log_dens : ndarray of shape (n_samples, 2)
-        ``log f_k(x_i)``. Finite unless a standardised distance overflows
-        float64 (``|x| > ~1e154`` for unit sigma), in which case it is ``-inf``,
-        the correctly rounded value.
-    """
-    out = np.empty((X.shape[0], 2))
-    with np.errstate(over="ignore"):
-        for k in range(2):
-            z = (X - means[k]) / sigma[k]
-            out[:, k] = -0.5 * np.einsum("ij,ij->i", z, z)
-            out[:, k] -= np.log(sigma[k]).sum() + 0.5 * X.shape[1] * _LOG_2PI
-    return out
-
-
-def log_odds_coefficients(means, sigma):
-    """Coefficients of the per-feature log-odds in factored form.
-
-    For one feature, with ``d_k = (x - mu_k) / sigma_k``,
-
-    ``log f0(x) - log f1(x) = c + 0.5 * (d1 - d0) * (d1 + d0)``
-    ``d1 - d0 = alpha * x + beta``,  ``d1 + d0 = gamma * x + delta``.
-
-    The factored form never subtracts two huge squares, so it stays exact when
-    ``sigma0 == sigma1`` (then ``alpha == 0`` and the log-odds is linear in x)
-    and overflows only to the correctly signed infinity.
-
-    Returns
-    -------
-    coef : ndarray of shape (5, n_features)
-        Rows ``c, alpha, beta, gamma, delta``.
-    """
-    # sigma near the float64 limits: a precision may overflow to inf, which
-    # the log-odds then turns into the right infinity, or a clear error
-    with np.errstate(over="ignore", invalid="ignore"):
-        prec0, prec1 = 1.0 / sigma[0], 1.0 / sigma[1]
-        return np.stack(
-            [
-                np.log(sigma[1]) - np.log(sigma[0]),
-                prec1 - prec0,
-                means[0] * prec0 - means[1] * prec1,
-                prec1 + prec0,
-                -(means[0] * prec0 + means[1] * prec1),
-            ]
-        )
-
-
-def log_odds(X, coef):
-    """Log-odds ``log f0(x_i) - log f1(x_i)`` of component 0 for each sample.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    coef : ndarray of shape (5, n_features)
-        From :func:`log_odds_coefficients`.
-
-    Returns
-    -------
-    lo : ndarray of shape (n_samples,)
-        Finite, or ``+inf``/``-inf`` where one component's density is
-        infinitely larger than the other's in float64.
-
-    Raises
-    ------
-    ValueError
-        If the log-odds is undefined in float64 (an ``inf - inf``), which can
-        only happen for values of X near the float64 range.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        lo = _expanded_log_odds(X, coef)
-        # one reduction in the common case: the sum is finite iff every term
-        # is; otherwise recompute in the factored form, whose infinities are
-        # the true ones, and only an inf - inf there is undefined
-        undefined = False
-        if not np.isfinite(lo.sum()):
-            lo = _factored_log_odds(X, coef)
-            undefined = np.isnan(lo).any()
-    if undefined:
-        raise ValueError(
-            "X holds values so extreme (near the float64 range) that the log-odds "
-            "of the two components is undefined (inf - inf). Rescale X, means "
-            "and sigma together."
-        )
-    return lo
-
-
-def _factored_log_odds(X, coef):
-    """``c + sum_j 0.5 * (alpha x + beta) * (gamma x + delta)``, feature by feature."""
-    c, alpha, beta, gamma, delta = coef
-    lo = np.full(X.shape[0], c.sum())
-    for j in range(X.shape[1]):
-        xj = X[:, j]
-        lo += 0.5 * (xj * alpha[j] + beta[j]) * (xj * gamma[j] + delta[j])
-    return lo
-
-
-def _expanded_log_odds(X, coef):
-    """The factored form, with features of equal sigmas (alpha = 0) expanded
-    to ``x * slope + constant``: one multiplication per sample. Exact unless
-    a term overflows, when :func:`_factored_log_odds` must be used."""
-    c, alpha, beta, gamma, delta = coef
-    linear = alpha == 0  # equal sigmas: that feature's log-odds is linear in x
-    slope = 0.5 * beta * gamma
-    lo = np.empty(X.shape[0])
-    for j in range(X.shape[1]):
-        xj = X[:, j]
-        if linear[j]:
-            term = np.multiply(xj, slope[j], out=lo if j == 0 else None)
-        else:
-            term = np.multiply(xj, alpha[j])
-            term += beta[j]
-            term *= xj * gamma[j] + delta[j]
-            term *= 0.5
-        if j == 0:
-            lo[...] = term
-        else:
-            lo += term
-    lo += c.sum() + 0.5 * (beta * delta)[linear].sum()
-    return lo
-
-
 def sample_terms(X, means, sigma):
     """The two per-sample numbers everything else is computed from.
+
+    Per feature, the standardised distances ``z_k = (x - mu_k) / sigma_k`` are
+    formed from the differences ``x - mu_k`` (so a common offset of X and the
+    means changes nothing), and the log-odds of the feature is
+
+    - ``delta * (x - mid) / sigma`` with ``delta = (mu_0 - mu_1) / sigma``,
+      ``mid = (mu_0 + mu_1) / 2``, when both sigmas are equal (exact, linear);
+    - ``0.5 * (z_1 - z_0) * (z_1 + z_0) + log(sigma_1 / sigma_0)`` otherwise,
+
+    never a difference of two large squares. Far out (``|x|`` near the float64
+    limits) the log-odds is the correctly signed infinity.
 
     Parameters
     ----------
@@ -228,15 +108,52 @@ def sample_terms(X, means, sigma):
     Returns
     -------
     lo : ndarray of shape (n_samples,)
-        Log-odds ``log f0(x_i) - log f1(x_i)``, see :func:`log_odds`.
+        Log-odds ``log f0(x_i) - log f1(x_i)``.
     log_max : ndarray of shape (n_samples,)
-        ``max(log f0(x_i), log f1(x_i))``: the log-density of the component on
-        whose side of the log-odds the sample lies.
+        The log-density of the component on whose side of the log-odds the
+        sample lies (``log f0`` if ``lo >= 0``, else ``log f1``): ``max(log
+        f0, log f1)`` up to rounding; ``-inf`` where it leaves float64.
+
+    Raises
+    ------
+    ValueError
+        If the log-odds is undefined in float64 (features pulling to
+        different components without bound, values near the float64 range).
     """
     X = np.asarray(X, dtype=np.float64)
-    lo = log_odds(X, log_odds_coefficients(means, sigma))
-    log_dens = log_densities(X, means, sigma)
-    return lo, np.where(lo >= 0, log_dens[:, 0], log_dens[:, 1])
+    n, n_features = X.shape
+    lo = np.zeros(n)
+    sq = np.zeros((2, n))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(n_features):
+            xj = X[:, j]
+            mu0, mu1 = means[0, j], means[1, j]
+            s0, s1 = sigma[0, j], sigma[1, j]
+            z0 = (xj - mu0) / s0
+            z1 = (xj - mu1) / s1
+            sq[0] += z0 * z0
+            sq[1] += z1 * z1
+            if s0 == s1:
+                delta = (mu0 - mu1) / s0
+                lo += delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) / s0)
+            else:
+                term = 0.5 * (z1 - z0) * (z1 + z0)
+                # both distances overflowed: the wider component wins
+                far = np.isnan(term)
+                if far.any():
+                    term[far] = math.inf if s0 > s1 else -math.inf
+                lo += term + (math.log(s1) - math.log(s0))
+        undefined = np.isnan(lo).any()
+    if undefined:
+        raise ValueError(
+            "X holds values so extreme (near the float64 range) that the log-odds "
+            "of the two components is undefined (inf - inf). Rescale X, means "
+            "and sigma together."
+        )
+    log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * _LOG_2PI
+    side0 = lo >= 0
+    log_max = np.where(side0, log_norm[0] - 0.5 * sq[0], log_norm[1] - 0.5 * sq[1])
+    return lo, log_max
 
 
 def log_mixture_density(lo, log_max, pi, xp=np):
@@ -244,12 +161,17 @@ def log_mixture_density(lo, log_max, pi, xp=np):
 
     Computed as ``log_max + log(d)``, with ``d = pi + (1 - pi) exp(-lo)`` for
     ``lo >= 0`` and ``d = (1 - pi) + pi exp(lo)`` otherwise: ``d`` lies in
-    ``[min(pi, 1 - pi), 1]``, so no density is ever formed. ``xp`` is the
-    array namespace of ``lo`` and ``log_max`` (NumPy by default).
+    ``[min(pi, 1 - pi), 1]``, so no density is ever formed. On the boundary
+    (``pi`` = 0 or 1) the samples on the side of the missing component get
+    ``log_max - |lo|``, the log-density of the remaining one, finite however
+    far out (no ``exp(-|lo|)`` that underflows). ``xp`` is the array
+    namespace of ``lo`` and ``log_max`` (NumPy by default).
     """
+    if pi <= 0.0 or pi >= 1.0:
+        own = lo >= 0 if pi >= 1.0 else lo < 0
+        return xp.where(own, log_max, log_max - xp.abs(lo))
     u = xp.exp(-xp.abs(lo))
-    with np.errstate(divide="ignore"):
-        return log_max + xp.log(xp.where(lo >= 0, pi + (1 - pi) * u, 1 - pi + pi * u))
+    return log_max + xp.log(xp.where(lo >= 0, pi + (1 - pi) * u, 1 - pi + pi * u))
 
 
 def posterior_logit(lo, pi, xp=np):

@@ -1,6 +1,9 @@
 """The scikit-learn estimator: validation, fitted attributes, predictions."""
 
 import math
+import os
+import sys
+import time
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -24,13 +27,11 @@ from sklearn.utils.validation import (
 
 from . import _array_api as array_api
 from ._array_api import (
-    ArrayAPITerms,
     array_api_namespace,
     float_dtype,
     to_namespace,
 )
 from ._dask import (
-    DaskTerms,
     check_dask_sample_weight,
     check_dask_X,
     is_dask_array,
@@ -49,7 +50,8 @@ from ._inference import (
     standard_error,
     wald_interval,
 )
-from ._solvers import fit_em, fit_newton, precompute
+from ._solvers import fit_em, fit_newton
+from ._summary import summarize
 
 _SOLVERS = {"em": fit_em, "newton": fit_newton}
 
@@ -132,8 +134,17 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     pi_stderr_ : float
         Standard error of ``pi_``: ``1 / sqrt(I)``, with ``I = sum_i s_i
         ((f0(x_i) - f1(x_i)) / p(x_i))**2`` the observed Fisher information
-        at ``pi_`` (``s_i`` the sample weights). Computed when first read.
-        See :meth:`confidence_interval` for intervals.
+        at ``pi_`` (``s_i`` the sample weights). On the boundary (``pi_`` 0
+        or 1) it is still that curvature, but it is no standard error there:
+        the estimate is not asymptotically normal at a boundary; use the
+        profile interval of :meth:`confidence_interval`.
+
+    means_ : ndarray of shape (2, n_features)
+        The component means used in the fit (``means`` broadcast), used by
+        every method afterwards, even after ``set_params``.
+
+    sigma_ : ndarray of shape (2, n_features)
+        The component standard deviations used in the fit.
 
     history_ : dict of ndarray
         The EM path, one row per iteration starting with the initial value:
@@ -160,16 +171,16 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     far-out samples (``x = 1e6``) give finite log-likelihoods and samples
     beyond float64's range of squares (``x = 1e300``) still give finite
     responsibilities and ``pi_`` (their log-density, hence ``loglik_``, is
-    ``-inf`` in float64). Each iteration is then one pass over a float64 array
-    of n per-sample density ratios, in cache-sized blocks: an addition and a
-    division per sample, and one log per 64 samples (the log of a product of
-    up to 64 terms whose range is known, so that it cannot underflow or
-    overflow).
+    ``-inf`` in float64). One pass over X turns them into a mergeable summary
+    (per-bin Chebyshev moments of the log-odds and exact tail sums), from
+    which every sum EM, Newton and the intervals need is evaluated to
+    rounding at any pi, in microseconds.
 
-    The fitted estimator keeps that array (8 bytes per training sample, and
-    the weights if given) to evaluate the likelihood at other values of pi
-    for ``pi_stderr_`` and :meth:`confidence_interval`; it is pickled with
-    the estimator.
+    The fitted estimator keeps a summary of the training data of a few tens
+    of KB, whatever their size, from which :meth:`confidence_interval`
+    evaluates the likelihood at other values of pi and :meth:`partial_fit`
+    continues; the fitted state is immutable, so every method may be called
+    from several threads.
 
     Besides NumPy arrays, lists and DataFrames, every method accepts a dask
     array chunked along rows (``fit`` then runs on the cluster, and
@@ -253,13 +264,16 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         """Estimate pi by maximum likelihood.
 
+        One pass over X builds a small summary of the data (see the user
+        guide); the solver and the inference then run on the summary alone.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Samples; usually ``n_features == 1``. Also a dask array chunked
-            along rows (computed on its workers), or, with
+            along rows (summarised on its workers), or, with
             ``sklearn.set_config(array_api_dispatch=True)``, an array of an
-            Array API namespace such as PyTorch or CuPy (computed in that
+            Array API namespace such as PyTorch or CuPy (summarised in that
             namespace, on its device).
 
         y : Ignored
@@ -270,34 +284,144 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             log-likelihood is the weighted sum of the per-sample
             log-likelihoods and the M-step the weighted mean of the
             responsibilities, so integer weights are the same as repeating
-            samples and weight 0 the same as leaving a sample out.
+            samples and weight 0 the same as leaving a sample out. The
+            stopping rule measures the increase of the log-likelihood with the
+            weights divided by the smallest positive weight: counts (smallest
+            1) stop exactly as the repeated rows, and multiplying all weights
+            by a constant changes nothing but ``loglik_`` (scaled).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        terms, namespace = self._fit_terms(X, sample_weight)
+        summary, means, sigma, namespace = self._summarize(X, sample_weight, True)
+        return self._solve(summary, means, sigma, namespace)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Add a batch of samples and refit on all the samples seen so far.
+
+        The batch's summary is added to the estimator's (summaries merge by
+        addition), and the solver runs again from ``pi_init`` (or from the
+        previous ``pi_`` with ``warm_start=True``). After any split of the
+        data into batches the result is that of :meth:`fit` on their
+        concatenation (to rounding). Memory stays of the order of one batch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of samples, with the features of the first batch.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample of the batch (None: all 1).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> from skmix import TwoGaussianMixturePi, make_mixture
+        >>> X, _ = make_mixture(30_000, pi=0.3, random_state=0)
+        >>> est = TwoGaussianMixturePi()
+        >>> for batch in (X[:10_000], X[10_000:25_000], X[25_000:]):
+        ...     est = est.partial_fit(batch)
+        >>> whole = TwoGaussianMixturePi().fit(X)
+        >>> abs(est.pi_ - whole.pi_) < 1e-12, est.n_iter_ == whole.n_iter_
+        (True, True)
+        """
+        first = not hasattr(self, "_summary")
+        summary, means, sigma, namespace = self._summarize(X, sample_weight, first)
+        if not first:
+            if not (
+                np.array_equal(means, self.means_)
+                and np.array_equal(sigma, self.sigma_)
+            ):
+                raise ValueError(
+                    "means or sigma changed since the first call of partial_fit "
+                    f"(means_={self.means_.tolist()}, sigma_={self.sigma_.tolist()}; "
+                    f"now means={means.tolist()}, sigma={sigma.tolist()}). "
+                    "Call fit to start again with other components."
+                )
+            summary = self._summary + summary
+        return self._solve(summary, means, sigma, namespace)
+
+    def _summarize(self, X, sample_weight, reset):
+        """Validate the data; return its summary, the components, the namespace."""
+        start = time.perf_counter()
+        namespace = None
+        if is_dask_array(X):
+            X = check_dask_X(
+                validate_data(self, X, skip_check_array=True, reset=reset),
+                None if reset else self.n_features_in_,
+            )
+            if sample_weight is not None:
+                sample_weight = check_dask_sample_weight(sample_weight, X)
+        else:
+            namespace = array_api_namespace(X)
+            X = self._validate_X(X, reset=reset)
+            if sample_weight is not None:
+                if namespace is not None:
+                    sample_weight = _check_sample_weight(
+                        to_namespace(sample_weight, *namespace),
+                        X,
+                        ensure_non_negative=True,
+                    )
+                else:
+                    sample_weight = _check_sample_weight(
+                        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                    )
+                    if np.all(sample_weight == 1.0):  # the unweighted fit
+                        sample_weight = None
+        means, sigma = self._components(X.shape[1])
+        summary = summarize(
+            X, means, sigma, sample_weight, namespace, verbose=self.verbose
+        )
+        if not math.isfinite(summary.weight):
+            raise ValueError(
+                "sample_weight: the total weight overflows float64 (got weights up "
+                "to about 1e308). Allowed: finite non-negative weights whose sum is "
+                "finite; rescale them (e.g. divide by their maximum), the estimate "
+                "depends only on their ratios."
+            )
+        if summary.weight <= 0:
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
+        if self.verbose:
+            print(
+                f"Summarised {summary.count} samples in "
+                f"{time.perf_counter() - start:.3f} s"
+            )
+        return summary, means, sigma, namespace
+
+    def _solve(self, summary, means, sigma, namespace):
+        """Run the solver on ``summary``; set the fitted attributes."""
         if self.warm_start and hasattr(self, "pi_"):
             pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
         else:
             pi_start = self.pi_init
+        summary.nodes  # noqa: B018 -- computed once, before any concurrent use
         result = _SOLVERS[self.solver](
-            terms,
+            summary,
             pi_start,
             tol=self.tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
         )
         if not result.converged:
-            warnings.warn(
+            _warn_at_caller(
                 f"{self.solver!r} did not converge in max_iter={self.max_iter} "
                 "iterations: the "
                 f"last increase of the log-likelihood, "
                 f"{result.history['diff_loglik'][-1]:.3g}, is not below "
                 f"tol={self.tol}. Increase max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
         self.pi_ = result.pi
         weights = [result.pi, 1.0 - result.pi]
@@ -310,62 +434,16 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.loglik_ = result.loglik
+        for column in result.history.values():
+            column.flags.writeable = False
         self.history_ = result.history
-        # kept to evaluate the likelihood at other pi: pi_stderr_ (computed
-        # when first asked for, one pass) and confidence_interval
-        self._terms = terms
-        self._pi_stderr = None
+        self.means_ = _read_only(means)
+        self.sigma_ = _read_only(sigma)
+        self.pi_stderr_ = standard_error(observed_information(summary, self.pi_))
+        # the summary of the training data (a few tens of KB, immutable):
+        # intervals and partial_fit work from it
+        self._summary = summary
         return self
-
-    def _fit_terms(self, X, sample_weight):
-        """Validate the training data; compute its per-sample terms.
-
-        Returns the terms (in memory, in chunks on a dask cluster, or in an
-        Array API namespace) and ``(xp, device)`` for Array API input, else
-        None.
-        """
-        if is_dask_array(X):
-            X = check_dask_X(validate_data(self, X, skip_check_array=True))
-            if sample_weight is not None:
-                sample_weight = check_dask_sample_weight(sample_weight, X)
-            return DaskTerms(X, *self._components(X.shape[1]), sample_weight), None
-        namespace = array_api_namespace(X)
-        X = self._validate_X(X, reset=True)
-        means, sigma = self._components(X.shape[1])
-        if namespace is not None:
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    to_namespace(sample_weight, *namespace),
-                    X,
-                    ensure_non_negative=True,
-                )
-            terms = ArrayAPITerms(X, means, sigma, sample_weight, *namespace)
-            return terms, namespace
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if np.all(sample_weight == 1.0):  # unit weights: the unweighted fit
-                sample_weight = None
-        return precompute(X, means, sigma, sample_weight), None
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if isinstance(state.get("_terms"), DaskTerms):
-            # the terms are chunks persisted on a cluster: keep the standard
-            # error, leave the chunks behind
-            state["_pi_stderr"] = self.pi_stderr_
-            state["_terms"] = None
-        return state
-
-    @property
-    def pi_stderr_(self):
-        """Standard error of ``pi_`` from the observed Fisher information."""
-        check_is_fitted(self)
-        if self._pi_stderr is None:
-            information = observed_information(self._terms, self.pi_)
-            self._pi_stderr = standard_error(information)
-        return self._pi_stderr
 
     def confidence_interval(self, alpha=0.05, method="profile"):
         """Confidence interval for pi, at level ``1 - alpha``.
@@ -391,13 +469,6 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             The ends of the interval, ``0 <= low <= pi_ <= high <= 1``.
         """
         check_is_fitted(self)
-        if self._terms is None:
-            raise ValueError(
-                "This estimator was fitted on a dask array and then pickled: "
-                "the per-sample terms stay on the cluster and are not pickled, "
-                "so the interval cannot be computed. Fit it again, or compute "
-                "the interval before pickling."
-            )
         validate_parameter_constraints(
             {
                 "alpha": [Interval(Real, 0, 1, closed="neither")],
@@ -406,9 +477,29 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             {"alpha": alpha, "method": method},
             caller_name="confidence_interval",
         )
+        if alpha > 0.5:
+            raise ValueError(
+                f"alpha={alpha!r} asks for a {100 * (1 - alpha):.3g}% interval: "
+                "alpha is one minus the confidence level (alpha=0.05 for a 95% "
+                "interval). Allowed: 0 < alpha <= 0.5."
+            )
+        start = time.perf_counter()
         if method == "wald":
-            return wald_interval(self.pi_, self.pi_stderr_, alpha)
-        return profile_interval(self._terms, self.pi_, alpha)
+            if self.pi_ in (0.0, 1.0):
+                _warn_at_caller(
+                    f"pi_ = {self.pi_} lies on the boundary, where the estimate is "
+                    "not asymptotically normal and the Wald interval has no "
+                    "meaning; use method='profile'.",
+                    UserWarning,
+                )
+            interval = wald_interval(self.pi_, self.pi_stderr_, alpha)
+        else:
+            interval = profile_interval(self._summary, self.pi_, alpha)
+        if self.verbose:
+            print(
+                f"{method} interval {interval} in {time.perf_counter() - start:.4f} s"
+            )
+        return interval
 
     def _n_parameters(self):
         return 1  # pi; the components are fixed
@@ -474,8 +565,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         return make_mixture(
             n_samples,
             n_features=self.n_features_in_,
-            means=self.means,
-            sigma=self.sigma,
+            means=self.means_,
+            sigma=self.sigma_,
             pi=self.pi_,
             random_state=random_state,
         )
@@ -493,12 +584,12 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         numpy_function, xp_function = _PER_SAMPLE[method]
         if is_dask_array(X):
             X = check_dask_X(X, self.n_features_in_)
-            args = (*self._components(X.shape[1]), self.pi_)
+            args = (self.means_, self.sigma_, self.pi_)
             return map_rows(X, numpy_function, *args, n_columns=n_columns, dtype=dtype)
         check_same_namespace(X, self, attribute="weights_", method=method)
         namespace = array_api_namespace(X)
         X = self._validate_X(X, reset=False)
-        args = (*self._components(X.shape[1]), self.pi_)
+        args = (self.means_, self.sigma_, self.pi_)
         if namespace is not None:
             return xp_function(X, *args, *namespace)
         # block by block, so that temporaries stay small however large X is
@@ -602,6 +693,26 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                 return float(log_density.mean().compute())
             xp = get_namespace(log_density)[0]
             return float(xp.mean(log_density))
+
+
+def _read_only(array):
+    array = np.array(array, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
+_PACKAGE_DIRS = tuple(
+    os.path.dirname(module.__file__) + os.sep
+    for module in (sys.modules["skmix"], sys.modules["sklearn"])
+)
+
+
+def _warn_at_caller(message, category):
+    """Warn with the location of the first frame outside skmix and sklearn."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 # Per-sample computations of the prediction methods, as functions of a block

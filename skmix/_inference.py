@@ -1,9 +1,8 @@
 """Uncertainty of the estimated pi: standard error and confidence intervals.
 
-All work on the precomputed per-sample terms of the training data
-(:func:`skmix._solvers.precompute`, or their chunks on a cluster), where each
+All work on the summary of the training data (:mod:`skmix._summary`): each
 evaluation of the log-likelihood, or of its derivatives, at a value of pi is
-one pass: ``terms.sums(pi, derivatives)``.
+an evaluation of the summary (microseconds), not a pass over the data.
 """
 
 import math
@@ -12,14 +11,16 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import chi2, norm
 
+from ._summary import increase, sums
 
-def observed_information(terms, pi):
+
+def observed_information(summary, pi):
     """Minus the second derivative of the log-likelihood in pi, at ``pi``.
 
     For one parameter the observed Fisher information has the closed form
     ``sum_i s_i ((f0(x_i) - f1(x_i)) / p(x_i))**2`` (weights ``s_i``).
     """
-    return terms.sums(pi, derivatives=True).curv
+    return sums(summary, pi, derivatives=True).curv
 
 
 def standard_error(information):
@@ -33,7 +34,7 @@ def wald_interval(pi, stderr, alpha):
     return max(pi - half, 0.0), min(pi + half, 1.0)
 
 
-def profile_interval(terms, pi, alpha, *, xtol=1e-14):
+def profile_interval(summary, pi, alpha, *, xtol=1e-14):
     """Likelihood-ratio (profile likelihood) confidence interval for pi.
 
     The set of values ``p`` in [0, 1] with ``2 * (loglik(pi) - loglik(p)) <=
@@ -43,16 +44,19 @@ def profile_interval(terms, pi, alpha, *, xtol=1e-14):
     the log-likelihood there is still above the cut-off (which is what keeps
     the interval honest for estimates near the boundary).
 
-    Only differences of log-likelihoods enter, computed without the constant
-    ``terms.const``, so the interval is defined even when a sample's density
-    leaves float64's range (``loglik = -inf`` at every pi).
+    Only increases of the log-likelihood from ``pi`` enter
+    (:func:`skmix._summary.increase`, no difference of two totals), so the
+    interval is defined even when a sample's density leaves float64's range
+    (``loglik = -inf`` at every pi).
     """
-    cutoff = terms.sums(pi).log_d - 0.5 * chi2.ppf(1 - alpha, df=1)
+    drop = 0.5 * chi2.ppf(1 - alpha, df=1)
 
     def excess(p):
         # -inf (a zero density at p = 0 or 1) would stall the root search;
         # any finite negative value brackets the same root
-        return max(terms.sums(p).log_d - cutoff, -1e300)
+        with np.errstate(invalid="ignore"):
+            value = increase(summary, pi, p) + drop
+        return max(value, -1e300) if not math.isnan(value) else -1e300
 
     def end(boundary):
         if excess(boundary) >= 0:

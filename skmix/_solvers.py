@@ -1,415 +1,125 @@
-"""EM for the mixing proportion pi of two known components.
+"""Solvers for the mixing proportion pi, on a summary of the data.
 
-With the components fixed, the data enter only through each sample's
-log-odds ``lo_i = log f0(x_i) - log f1(x_i)`` and ``m_i = max(log f0, log f1)``.
-Writing ``u_i = exp(-|lo_i|)`` (in [0, 1]: the smaller density over the
-larger), the log-likelihood of pi is
+Both solvers see the data only through a :class:`skmix._summary.Summary`:
+every iteration evaluates sums over the samples at one or two values of pi
+(:func:`skmix._summary.sums`, :func:`skmix._summary.increase`), each a few
+microseconds to tens of microseconds whatever the number of samples.
 
-    loglik(pi) = sum_i m_i + sum_i log(d_i(pi)),
-    d_i(pi)    = pi + (1 - pi) * u_i      if lo_i >= 0   ("component 0 side")
-                 (1 - pi) + pi * u_i      if lo_i <  0   ("component 1 side")
+The stopping rule
+-----------------
+An iteration *meets* ``tol`` when the log-likelihood rose by less than
+``tol`` (the increase is computed per sample, ``log(d_new / d_old)``, never
+as a difference of two large totals). With sample weights, the increase is
+measured with the weights divided by the smallest positive weight: weights
+that are counts (smallest 1) stop exactly as the repeated rows would, and
+multiplying every weight by a constant changes nothing.
 
-and the E-step responsibility of component 0 is ``r_i = pi / d_i`` on the
-component-0 side and ``pi * u_i / d_i`` on the other. ``u_i``, the side and
-``sum_i m_i`` do not depend on pi: :func:`precompute` finds them in one pass
-over X, storing ``u`` with the component-0 side first, and every EM iteration
-afterwards is one pass over ``u`` with one division per sample and one log
-per 64 samples. ``d_i`` lies in ``[min(pi, 1 - pi), 1]``, so nothing
-underflows or overflows, however far out a sample lies.
-
-With sample weights ``s_i``, every sum over the samples becomes a weighted sum
-(samples of weight 0 are dropped), which is the same as repeating each sample
-``s_i`` times when the weights are integers.
+EM started within a hair of 0 or 1 moves away from the boundary by a factor
+at every step while gaining almost nothing: an iteration that more than
+doubles pi's distance to the nearer boundary does not meet ``tol``. A solver
+on the boundary (0 or 1) where the log-likelihood cannot rise inwards (the
+score points outwards) has reached the maximum and stops, converged.
 """
 
 import math
+import time
 from typing import NamedTuple
 
 import numpy as np
 
-from ._densities import log_odds, log_odds_coefficients, sample_terms
-from ._kernels import MIN_SAMPLES, compiled_side_sums
-
-# Samples processed at a time: large enough to amortise numpy's call overhead,
-# small enough that a block's temporaries stay in cache.
-BLOCK_SIZE = 32768
-# sum(log d) is taken as the log of products of up to this many d's; with
-# d >= a, a product of k of them stays above a**k, kept above 1e-260.
-_MAX_CHUNK = 64
-_MIN_LOG_PRODUCT = 600.0
-
-
-class MixtureTerms(NamedTuple):
-    """Everything EM needs from the data, computed once by :func:`precompute`.
-
-    Attributes
-    ----------
-    u : ndarray of shape (n_samples,)
-        ``exp(-|lo_i|)``, samples with ``lo_i >= 0`` first.
-    n_pos : int
-        Number of samples with ``lo_i >= 0`` (they are ``u[:n_pos]``).
-    const : float
-        ``sum_i s_i max(log f0(x_i), log f1(x_i))``; ``-inf`` only if a
-        sample's log-density leaves float64's range.
-    weight : ndarray of shape (n_samples,) or None
-        The positive sample weights ``s_i``, in the order of ``u``; None
-        when all weights are 1.
-    total : float
-        ``sum_i s_i``: the number of samples, or the total weight.
-    work : ndarray of shape (3, min(n_samples, BLOCK_SIZE))
-        Scratch space reused by every pass, so that passes allocate nothing
-        of the size of a block.
-    """
-
-    u: np.ndarray
-    n_pos: int
-    const: float
-    weight: np.ndarray | None
-    total: float
-    work: np.ndarray
-
-    def sums(self, pi, derivatives=False):
-        """The sums of one pass at ``pi``: :func:`em_pass` on these terms.
-
-        The solvers and the interval code only call this method (and read
-        ``const`` and ``total``), so terms held elsewhere, e.g. in chunks on
-        a cluster, only need to provide the same three things.
-        """
-        return em_pass(self, pi, derivatives)
+from ._summary import increase, sums
 
 
 class EMResult(NamedTuple):
-    """Outcome of :func:`fit_em`."""
+    """Outcome of :func:`fit_em` and :func:`fit_newton`."""
 
     pi: float
     loglik: float
     n_iter: int
     converged: bool
-    n_passes: int  # passes over the data after the precompute
+    n_evaluations: int  # evaluations of the summary
     history: dict
 
 
-def _blocks(n):
-    for start in range(0, n, BLOCK_SIZE):
-        yield slice(start, min(start + BLOCK_SIZE, n))
-
-
-def precompute(X, means, sigma, sample_weight=None):
-    """One pass over X: the per-sample terms that do not depend on pi.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Finite data, float32 or float64 (computed in float64, block by block).
-    means, sigma : ndarray of shape (2, n_features)
-        Validated component parameters.
-    sample_weight : ndarray of shape (n_samples,), default=None
-        Finite, non-negative weights with a positive sum; samples of weight 0
-        are left out. None means unit weights.
-
-    Returns
-    -------
-    terms : MixtureTerms
-    """
-    if sample_weight is not None:
-        keep = sample_weight > 0
-        if not keep.all():
-            X, sample_weight = X[keep], sample_weight[keep]
-    n, n_features = X.shape
-    coef = log_odds_coefficients(means, sigma)
-    log_norm0 = -np.log(sigma[0]).sum() - 0.5 * n_features * math.log(2 * math.pi)
-    u = np.empty(n)
-    weight = None if sample_weight is None else np.empty(n)
-    front, back = 0, n
-    const = 0.0
-    # far-out samples may overflow the sums to -inf (then the exact fallback)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for sl in _blocks(n):
-            xb = np.asarray(X[sl], dtype=np.float64)
-            lo = log_odds(xb, coef)
-            pos = lo >= 0
-            n_pos = int(np.count_nonzero(pos))
-            side0 = slice(front, front + n_pos)
-            side1 = slice(back - (len(lo) - n_pos), back)
-            u_pos, u_neg = u[side0], u[side1]
-            np.compress(pos, lo, out=u_pos)
-            np.compress(~pos, lo, out=u_neg)
-            # sum_i max(log f0, log f1) = sum_i log f0 - sum over lo < 0 of lo
-            if weight is None:
-                const += _sum_log_f0(xb, means[0], sigma[0], log_norm0, None)
-                const -= u_neg.sum()
-            else:
-                sw = sample_weight[sl]
-                np.compress(pos, sw, out=weight[side0])
-                np.compress(~pos, sw, out=weight[side1])
-                const += _sum_log_f0(xb, means[0], sigma[0], log_norm0, sw)
-                const -= np.dot(weight[side1], u_neg)
-            np.negative(u_pos, out=u_pos)
-            np.exp(u_pos, out=u_pos)  # now u = exp(-|lo|)
-            np.exp(u_neg, out=u_neg)
-            front += n_pos
-            back -= len(u_neg)
-        if not math.isfinite(const):  # a density beyond float64, or inf - inf
-            const = _exact_sum_log_max(X, means, sigma, sample_weight)
-    return MixtureTerms(
-        u=u,
-        n_pos=front,
-        const=float(const),
-        weight=weight,
-        total=float(n if weight is None else math.fsum(sample_weight)),
-        work=np.empty((3, min(n, BLOCK_SIZE))),
-    )
-
-
-def _sum_log_f0(X, mean, sigma, log_norm, weight):
-    """``sum_i s_i log f0(x_i)`` over a block (may be -inf, never NaN)."""
-    z = np.subtract(X, mean)
-    if weight is None:
-        count = len(X)
-        if X.shape[1] == 1:
-            # (norm / sigma)**2, not norm**2 / sigma**2: sigma**2 may underflow
-            ratio = np.sqrt(np.dot(z[:, 0], z[:, 0])) / sigma[0]
-            sq = float(ratio * ratio)
-        else:
-            z /= sigma
-            sq = float(np.einsum("ij,ij->", z, z))
-    else:
-        count = float(weight.sum())
-        z /= sigma
-        sq = float(np.einsum("ij,ij,i->", z, z, weight))
-    return count * log_norm - 0.5 * sq
-
-
-def _exact_sum_log_max(X, means, sigma, sample_weight):
-    """``sum_i s_i max(log f0, log f1)`` sample by sample: the exact fallback."""
-    total = 0.0
-    for sl in _blocks(X.shape[0]):
-        log_max = sample_terms(X[sl], means, sigma)[1]
-        if sample_weight is None:
-            total += log_max.sum()
-        else:
-            total += np.dot(sample_weight[sl], log_max)
-    return total
-
-
-def _chunk_length(low, high):
-    """Largest power of two k <= 64 such that a product of k values in
-    [low, high] stays within [exp(-600), exp(600)], far from float64's limits.
-
-    A power of two divides every full block, so only a last, short block has
-    a remainder to take the logs of one by one.
-    """
-    if low <= 0.0:
-        return 1
-    widest = max(-math.log(low), math.log(high), 1e-300)
-    k = _MAX_CHUNK
-    while k > 1 and k * widest > _MIN_LOG_PRODUCT:
-        k //= 2
-    return k
-
-
-def _sum_log(w, k):
-    """``sum(log(w))`` with one log per ``k`` values: logs of column products."""
-    m = len(w) - len(w) % k
-    products = np.multiply.reduce(w[:m].reshape(k, m // k), axis=0)
-    total = np.add.reduce(np.log(products, out=products))
-    if m < len(w):
-        total += np.add.reduce(np.log(w[m:]))
-    return total
-
-
-def _side_sums(u, weight, a, b, u_in_numerator, derivatives, work):
-    """Sums over one side at ``d = a + b * u`` (``a, b >= 0``, ``a + b = 1``).
-
-    Returns ``sum s log d``, ``sum s num / d`` (``num`` is ``u`` or 1) and, if
-    ``derivatives``, ``sum s t`` and ``sum s t**2`` with ``t = (1 - u) / d``,
-    which is ``|f0 - f1| / p``, the per-sample score up to its sign (else
-    zeros); ``s`` are the weights (1 when ``weight`` is None).
-
-    ``d`` is formed as ``scale * w`` with ``w = u + a / b`` (one addition per
-    sample), or ``w = 1 + (b / a) * u`` when ``b`` is tiny or zero; the scale
-    is applied to the sums. Works block by block in ``work``, so temporaries
-    stay in cache and nothing of the size of the data is allocated.
-    """
-    n = len(u)
-    if n == 0:
-        return 0.0, 0.0, 0.0, 0.0
-    if b > 1e-3 * a:
-        scale, shift, slope = b, a / b, 1.0
-    else:
-        scale, shift, slope = a, 1.0, b / a
-    k = _chunk_length(shift, shift + slope)
-    if (
-        weight is None
-        and slope == 1.0
-        and shift > 0.0
-        and n >= MIN_SAMPLES
-        and (kernel := compiled_side_sums()) is not None
-    ):  # the hot case, compiled: see skmix/_kernels.py
-        sums, count = kernel(u, shift, k, u_in_numerator, derivatives), n
-    else:
-        sums, count = _blockwise_sums(
-            u, weight, shift, slope, k, u_in_numerator, derivatives, work
-        )
-    s_log, s_ratio, s_t, s_t2 = sums
-    return (
-        float(s_log + count * math.log(scale)),
-        float(s_ratio / scale),
-        float(s_t / scale),
-        float(s_t2 / scale**2),
-    )
-
-
-def _blockwise_sums(u, weight, shift, slope, k, u_in_numerator, derivatives, work):
-    """The NumPy kernel of :func:`_side_sums`, at ``w = shift + slope * u``.
-
-    Returns the unscaled sums ``(sum s log w, sum s num / w, sum s t,
-    sum s t**2)`` with ``t = (1 - u) / w``, and ``sum s``.
-    """
-    s_log = s_ratio = s_t = s_t2 = count = 0.0
-    for start in range(0, len(u), BLOCK_SIZE):
-        ub = u[start : start + BLOCK_SIZE]
-        m = len(ub)
-        w, q, t = work[0, :m], work[1, :m], work[2, :m]
-        if slope == 1.0:
-            np.add(ub, shift, out=w)
-        else:
-            np.multiply(ub, slope, out=w)
-            w += shift
-        np.divide(1.0, w, out=q)
-        if weight is None:
-            count += m
-            s_ratio += np.dot(ub, q) if u_in_numerator else np.add.reduce(q)
-            s_log += _sum_log(w, k)
-        else:
-            sb = weight[start : start + BLOCK_SIZE]
-            count += np.add.reduce(sb)
-            if u_in_numerator:
-                s_ratio += np.dot(np.multiply(ub, sb, out=t), q)
-            else:
-                s_ratio += np.dot(sb, q)
-            s_log += np.dot(sb, np.log(w, out=w))
-        if derivatives:
-            np.subtract(1.0, ub, out=t)
-            t *= q
-            if weight is None:
-                s_t += np.add.reduce(t)
-                s_t2 += np.dot(t, t)
-            else:
-                s_t += np.dot(sb, t)
-                s_t2 += np.dot(np.multiply(sb, t, out=w), t)
-    return (s_log, s_ratio, s_t, s_t2), count
-
-
-class PassSums(NamedTuple):
-    """Sums over the samples at one value of pi, from :func:`em_pass`."""
-
-    log_d: float  # sum_i log d_i(pi): the log-likelihood less terms.const
-    resp: float  # sum_i r_i(pi): n times the next EM estimate of pi
-    grad: float  # d loglik / d pi (0.0 unless derivatives were asked for)
-    curv: float  # -d2 loglik / d pi2 (0.0 unless derivatives were asked for)
-
-
-def em_pass(terms, pi, derivatives=False):
-    """One pass over ``terms.u`` at ``pi``.
-
-    Parameters
-    ----------
-    terms : MixtureTerms
-    pi : float in [0, 1]
-    derivatives : bool, default=False
-        Also compute the first and minus the second derivative of the
-        log-likelihood, ``sum_i (f0 - f1) / p_i`` and ``sum_i ((f0 - f1) /
-        p_i)**2``, for a Newton step. Exact on the boundary too.
-
-    Returns
-    -------
-    sums : PassSums
-    """
-    side0, side1 = slice(None, terms.n_pos), slice(terms.n_pos, None)
-    weight = terms.weight
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log0, inv0, t0, tt0 = _side_sums(
-            terms.u[side0],
-            None if weight is None else weight[side0],
-            pi,
-            1 - pi,
-            False,
-            derivatives,
-            terms.work,
-        )
-        log1, ratio1, t1, tt1 = _side_sums(
-            terms.u[side1],
-            None if weight is None else weight[side1],
-            1 - pi,
-            pi,
-            True,
-            derivatives,
-            terms.work,
-        )
-    # f0 - f1 is positive on the component-0 side, negative on the other
-    return PassSums(
-        log_d=log0 + log1, resp=pi * (inv0 + ratio1), grad=t0 - t1, curv=tt0 + tt1
-    )
-
-
 class _Path:
-    """The EM path as it is made: rows of (pi, loglik), verbose printing."""
+    """The path as it is made (grown row by row): pi, loglik, increase."""
 
-    def __init__(self, terms, max_iter, verbose):
-        self.const = terms.const
+    def __init__(self, summary, tol, verbose):
+        self.log_max = summary.total_log_max
+        # increases are compared in units of the lightest sample
+        self.unit = summary.min_weight if summary.min_weight > 0 else 1.0
+        self.tol = tol
         self.verbose = verbose
-        self.pi = np.empty(max_iter + 1)
-        self.log_d = np.empty(max_iter + 1)
-        self.n_iter = -1
+        self.pi, self.log_d, self.diff = [], [], []
+        self.start = time.perf_counter()
 
-    def record(self, pi, log_d):
-        """Add a row; return the increase of the log-likelihood (NaN in row 0)."""
-        self.n_iter += 1
-        self.pi[self.n_iter], self.log_d[self.n_iter] = pi, log_d
-        diff = log_d - self.log_d[self.n_iter - 1] if self.n_iter else np.nan
+    @property
+    def n_iter(self):
+        return len(self.pi) - 1
+
+    def record(self, pi, log_d, diff):
+        """Add a row; return whether this iteration meets the stopping rule."""
+        self.pi.append(pi)
+        self.log_d.append(log_d)
+        self.diff.append(diff)
         if self.verbose:
+            with np.errstate(invalid="ignore"):
+                loglik = self.log_max + log_d
             print(
                 f"Iteration {self.n_iter:4d}  pi = {pi:.10f}  "
-                f"loglik = {self.const + log_d:.6f}  diff = {diff:.3e}"
+                f"loglik = {loglik:.6f}  diff = {diff:.3e}  "
+                f"({time.perf_counter() - self.start:.3f} s)"
             )
-        return diff
+        if self.n_iter == 0:
+            return False
+        old = self.pi[-2]
+        nearer = 0.0 if old <= 0.5 else 1.0
+        if abs(pi - nearer) > 2.0 * abs(old - nearer) > 0.0:
+            return False  # leaving the boundary's neighbourhood: keep going
+        return diff / self.unit < self.tol
 
-    def result(self, converged, n_passes):
-        rows = self.n_iter + 1
-        log_d = self.log_d[:rows]
+    def result(self, converged, n_evaluations):
+        with np.errstate(invalid="ignore"):
+            loglik = self.log_max + np.array(self.log_d)
         history = {
-            "iteration": np.arange(rows),
-            "pi": self.pi[:rows].copy(),
-            "loglik": self.const + log_d,
-            "diff_loglik": np.diff(log_d, prepend=np.nan),
+            "iteration": np.arange(len(self.pi)),
+            "pi": np.array(self.pi),
+            "loglik": loglik,
+            "diff_loglik": np.array(self.diff),
         }
         return EMResult(
-            pi=float(self.pi[self.n_iter]),
-            loglik=float(self.const + log_d[-1]),
+            pi=float(self.pi[-1]),
+            loglik=float(loglik[-1]),
             n_iter=self.n_iter,
             converged=converged,
-            n_passes=n_passes,
+            n_evaluations=n_evaluations,
             history=history,
         )
 
 
-def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
-    """Run EM on pi from ``pi_init`` until the log-likelihood gains < ``tol``.
+def em_step(summary, s):
+    """The M-step from the sums at the current pi: the mean responsibility.
+
+    Taken from the smaller of the two responsibility totals, so that pi near
+    1 is ``1 - sum(1 - r) / W`` without the cancellation of ``1 - sum(r)/W``.
+    """
+    total = summary.weight
+    pi = s.resp0 / total if s.resp0 <= s.resp1 else 1.0 - s.resp1 / total
+    return min(max(pi, 0.0), 1.0)
+
+
+def _kkt_boundary(pi, s):
+    """On the boundary with the score pointing outwards: the maximum."""
+    return (pi == 1.0 and s.grad >= 0) or (pi == 0.0 and s.grad <= 0)
+
+
+def fit_em(summary, pi_init, *, tol, max_iter, verbose=0):
+    """EM on pi from ``pi_init`` until an iteration meets ``tol``.
 
     Row 0 of the history is the starting value. Each iteration is an M-step
-    (pi <- mean responsibility) followed by the E-step and log-likelihood at
-    the new pi; EM stops after the first iteration whose gain in total
-    log-likelihood is below ``tol``, or after ``max_iter`` iterations.
-
-    Parameters
-    ----------
-    terms : MixtureTerms
-    pi_init : float in (0, 1)
-    tol : float >= 0
-    max_iter : int >= 1
-    verbose : int
-        Print one line per iteration if >= 1.
+    (pi <- mean responsibility) followed by the log-likelihood at the new pi;
+    EM stops after the first iteration that meets ``tol`` (see the module
+    docstring), or after ``max_iter`` iterations.
 
     Returns
     -------
@@ -417,60 +127,63 @@ def fit_em(terms, pi_init, *, tol, max_iter, verbose=0):
         ``history`` is a dict of arrays ``iteration``, ``pi``, ``loglik``
         (total) and ``diff_loglik`` (NaN in row 0).
     """
-    n = terms.total
-    path = _Path(terms, max_iter, verbose)
+    path = _Path(summary, tol, verbose)
     pi = float(pi_init)
-    sums = terms.sums(pi)
-    path.record(pi, sums.log_d)
+    s = sums(summary, pi)
+    path.record(pi, s.log_d, math.nan)
+    n_eval = 1
     converged = False
     while path.n_iter < max_iter:
-        pi = min(max(sums.resp / n, 0.0), 1.0)
-        sums = terms.sums(pi)
-        if path.record(pi, sums.log_d) < tol:
+        new_pi = em_step(summary, s)
+        diff = increase(summary, pi, new_pi)
+        pi, s = new_pi, sums(summary, new_pi)
+        n_eval += 2
+        if path.record(pi, s.log_d, diff):
             converged = True
             break
-    return path.result(converged, n_passes=path.n_iter + 1)
+    return path.result(converged, n_eval)
 
 
-def _newton_candidates(pi, sums, n):
+def _newton_candidates(pi, s, summary):
     """Next values of pi to try: the Newton step (projected on [0, 1]), then EM."""
     candidates = []
-    if sums.curv > 0 and math.isfinite(sums.grad / sums.curv):
-        candidates.append(min(max(pi + sums.grad / sums.curv, 0.0), 1.0))
-    candidates.append(min(max(sums.resp / n, 0.0), 1.0))
+    if s.curv > 0 and math.isfinite(s.grad / s.curv):
+        candidates.append(min(max(pi + s.grad / s.curv, 0.0), 1.0))
+    candidates.append(em_step(summary, s))
     return [c for i, c in enumerate(candidates) if c != pi and c not in candidates[:i]]
 
 
-def fit_newton(terms, pi_init, *, tol, max_iter, verbose=0):
+def fit_newton(summary, pi_init, *, tol, max_iter, verbose=0):
     """Maximise the log-likelihood in pi by safeguarded Newton steps.
 
     The log-likelihood is concave in pi, so Newton's method converges
     quadratically near the maximum. Each iteration tries the Newton step
     (projected on [0, 1], so a maximum on the boundary is reached exactly) and
     keeps it if it does not lower the log-likelihood; otherwise it takes the
-    EM step, which never does. Rows, stopping rule (gain < ``tol``) and result
-    are those of :func:`fit_em`; a rejected step costs one extra pass.
-    It also stops, converged, when neither step can raise the log-likelihood
-    (the maximum is reached to rounding, e.g. on the boundary).
+    EM step, which never does. Rows, stopping rule and result are those of
+    :func:`fit_em`. It also stops, converged, when neither step can raise the
+    log-likelihood (the maximum to rounding) or on the boundary with the score
+    pointing outwards.
     """
-    n = terms.total
-    path = _Path(terms, max_iter, verbose)
+    path = _Path(summary, tol, verbose)
     pi = float(pi_init)
-    sums = terms.sums(pi, derivatives=True)
-    n_passes = 1
-    path.record(pi, sums.log_d)
+    s = sums(summary, pi, derivatives=True)
+    path.record(pi, s.log_d, math.nan)
+    n_eval = 1
     converged = False
     while path.n_iter < max_iter:
-        for candidate in _newton_candidates(pi, sums, n):
-            new = terms.sums(candidate, derivatives=True)
-            n_passes += 1
-            if new.log_d >= sums.log_d:
+        for candidate in _newton_candidates(pi, s, summary):
+            diff = increase(summary, pi, candidate)
+            n_eval += 1
+            if diff >= 0:
                 break
         else:  # no step raises the log-likelihood: pi is the maximum
             converged = True
             break
-        pi, sums = candidate, new
-        if path.record(pi, sums.log_d) < tol:
+        pi, s = candidate, sums(summary, candidate, derivatives=True)
+        n_eval += 1
+        meets = path.record(pi, s.log_d, diff)
+        if meets or _kkt_boundary(pi, s):
             converged = True
             break
-    return path.result(converged, n_passes=n_passes)
+    return path.result(converged, n_eval)

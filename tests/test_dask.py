@@ -117,7 +117,7 @@ def test_the_fit_is_one_round_of_one_task_per_chunk(client, data):
     while width > 1:
         width = math.ceil(width / TREE_FAN_IN)
         levels += width
-    assert prefixes.count("_add") == levels
+    assert prefixes.count("merge") == levels
     assert len(prefixes) == n_chunks + levels  # nothing else: one round
 
 

@@ -1,0 +1,655 @@
+"""A mergeable summary of the data: everything the fit needs, in one pass.
+
+With both components known, a sample enters the log-likelihood of ``pi`` only
+through its log-odds ``t = log f0(x) - log f1(x)``, its larger log-density
+``m = log f_side(x)`` (``side`` 0 if ``t >= 0``, else 1) and its weight ``s``::
+
+    loglik(pi) = M + sum_i s_i log d_i(pi),     M = sum_i s_i m_i,
+    d_i(pi)    = A + B e_i,   e_i = exp(-|t_i|),
+    (A, B)     = (pi, 1 - pi) on side 0, (1 - pi, pi) on side 1.
+
+Every sum the solvers and the inference need (the log-likelihood, the
+responsibilities, the score, the observed information, increases of the
+log-likelihood between two values of pi) is ``sum_i s_i g(|t_i|)`` per side,
+for functions ``g`` that are analytic in ``a = |t|`` with their singularities
+at imaginary distance pi (3.14...) from the real axis, whatever pi is. So a
+polynomial of low degree represents each of them to rounding on any interval
+of ``a`` much narrower than pi, and the :class:`Summary` keeps, per side:
+
+- **bins** of ``a``: geometric bins ``[2**(e-1), 2**e)`` for ``2**-64 <= a <
+  1/4`` (``e = -63 .. -2``; smaller ``a`` count at ``2**-64``), where the
+  functions vanish like ``a`` and a bin's relative accuracy must hold, then
+  uniform bins of width ``1/4`` up to ``T = 64``. In each bin, the Chebyshev
+  moments ``mu_k = sum_i s_i T_k(u_i)``, ``k = 0 .. DEGREE``, with ``u_i`` in
+  [-1, 1) the sample's position in the bin; ``|T_k| <= 1``, so nothing
+  cancels. ``sum_i s_i g(a_i)`` over the bin is then evaluated exactly for the
+  degree-``DEGREE`` interpolant of ``g`` at the bin's Chebyshev points: a
+  weighted sum of ``g`` at those points (:meth:`Summary.nodes`).
+- **the tail** ``a >= T`` (including ``a = inf``, where a density
+  underflows): the weight, ``E_j = sum_i s_i exp(-j a_i)`` for ``j = 1 ..
+  N_TAIL``, the weight with ``a = inf`` and ``sum_i s_i a_i`` over the finite
+  ones. There every function is a power series in ``(B / A) exp(-a)``,
+  summed from the ``E_j`` while ``B / A < exp(T - 5)`` (``min(pi, 1 - pi) >
+  2e-26``); on the boundary (``A = 0``) exactly from ``sum a``. Between the
+  two, the tail's finite samples are taken at their mean ``a`` (an
+  approximation, only for pi within 2e-26 of 0 or 1 with samples beyond
+  ``|t| = 64`` on the side of the vanishing component).
+- the total weight, the number of samples (of positive weight), the smallest
+  positive weight, and ``M`` as a compensated (double-double) sum.
+
+Two summaries of disjoint data **merge by addition** (``a + b`` or
+:func:`merge`): the arrays add, the counts add, the smallest weight is the
+smaller one. The result does not depend on how the data were split, up to the
+rounding of those additions.
+
+The layout, for a backend (dask, Array API, ...)
+-------------------------------------------------
+A backend maps each block of rows to a :class:`Summary` and reduces them by
+addition; the solvers only see the reduced summary. For a block, either
+
+- compute ``t``, ``m`` (e.g. with :func:`skmix._densities.sample_terms`) and
+  the weights on the host and call :func:`summarize_block` ``(t, m,
+  weight)``; or
+- compute the same arrays in the block's own namespace and build the
+  summary with :meth:`Summary.from_arrays`, from:
+
+  * ``moments``, float64, shape ``(2, N_BINS, DEGREE + 1)``: for each sample
+    with ``a = |t| < T`` (side ``t < 0``), ``bin, u = bin_position(a)``
+    (a pure function, written with ``frexp``/``floor`` that any namespace
+    has), add ``s * T_k(u)`` (``T_0 = 1, T_1 = u, T_{k+1} = 2 u T_k -
+    T_{k-1}``) to ``moments[side, bin, k]`` -- a scatter-add / bincount;
+  * ``tail``, shape ``(2, N_TAIL + 3)``: per side over ``a >= T``: ``[sum s,
+    sum s e, sum s e**2, ..., sum s e**N_TAIL, sum_{a=inf} s, sum_{a<inf} s
+    a]`` with ``e = exp(-a)``;
+  * ``weight`` (``sum s``), ``count`` (number of samples with ``s > 0``),
+    ``min_weight`` (smallest positive ``s``), ``log_max`` (``sum s m``,
+    as a float or a ``(high, low)`` pair).
+
+  Samples of weight 0 are left out of everything (also of ``count``).
+
+The module's functions are pure; a :class:`Summary` is immutable (its arrays
+are read-only), picklable (about 45 KB), and safe to share between threads.
+
+The evaluation used by the solvers and the inference is :func:`sums` (the
+log-likelihood, the responsibilities and the derivatives at one pi) and
+:func:`increase` (the change of the log-likelihood between two values of pi,
+computed without subtracting two totals).
+"""
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from ._densities import sample_terms
+
+#: Width of the uniform bins of ``|t|`` (a power of two: binning is exact).
+BIN_WIDTH = 0.25
+#: Degree of the per-bin Chebyshev interpolation.
+DEGREE = 8
+#: ``|t|`` at which the tail starts.
+T_MAX = 64.0
+#: Terms of the tail series.
+N_TAIL = 8
+#: Geometric bins [2**(e-1), 2**e) for e = E_MIN .. E_MAX.
+E_MIN, E_MAX = -63, -2
+N_GEOMETRIC = E_MAX - E_MIN + 1
+#: Bins per side: the geometric ones, then uniform ones [k/4, (k+1)/4), k >= 1.
+N_BINS = N_GEOMETRIC + int(T_MAX / BIN_WIDTH) - 1
+_A_MIN = 2.0**E_MIN / 2  # smaller |t| are counted at this value
+# the tail series is used while B / A < exp(T_MAX - _TAIL_MARGIN)
+_TAIL_MARGIN = 5.0
+
+_M = DEGREE + 1
+# Chebyshev points of the first kind, and the matrix that turns a bin's
+# moments into weights on them: sum_i p(u_i) = sum_j w_j g(x_j) for the
+# interpolant p of g at the points x_j, w = moments @ _MOMENTS_TO_WEIGHTS.
+_CHEB_X = np.cos(np.pi * (np.arange(_M) + 0.5) / _M)
+_MOMENTS_TO_WEIGHTS = (
+    np.where(np.arange(_M)[:, None] == 0, 1.0, 2.0)
+    / _M
+    * np.cos(np.arange(_M)[:, None] * np.pi * (np.arange(_M)[None, :] + 0.5) / _M)
+)
+
+
+def bin_position(a, xp=np):
+    """Bin index in ``[0, N_BINS)`` and position ``u`` in [-1, 1] of ``a = |t|``.
+
+    ``a`` must be below ``T_MAX``. Geometric bins for ``a < 1/4`` (values
+    below ``2**-64`` are placed at ``2**-64``), uniform bins of width 1/4
+    above. ``xp`` is the array namespace (NumPy by default); the arithmetic is
+    exact (powers of two).
+    """
+    small = a < 0.25
+    mant, expo = np.frexp(xp.maximum(a, _A_MIN)) if xp is np else _frexp(a, xp)
+    y = a * (1.0 / BIN_WIDTH)
+    b = xp.floor(y)
+    index = xp.where(small, expo - E_MIN, N_GEOMETRIC - 1 + b)
+    u = xp.where(small, 4.0 * mant - 3.0, 2.0 * (y - b) - 1.0)
+    return xp.astype(index, xp.int64) if xp is not np else index.astype(np.intp), u
+
+
+def _frexp(a, xp):
+    # frexp for namespaces without it (exact: powers of two)
+    a = xp.maximum(a, _A_MIN)
+    expo = xp.floor(xp.log2(a)) + 1.0
+    mant = a / xp.pow(2.0, expo)
+    # log2 may round across a power of two
+    expo = xp.where(mant >= 1.0, expo + 1.0, xp.where(mant < 0.5, expo - 1.0, expo))
+    mant = a / xp.pow(2.0, expo)
+    return mant, expo
+
+
+def node_positions():
+    """``a`` at each bin's Chebyshev points: shape ``(N_BINS, DEGREE + 1)``."""
+    e = np.arange(E_MIN, E_MAX + 1, dtype=float)
+    geometric = np.ldexp((_CHEB_X + 3.0) / 4.0, e[:, None].astype(int))
+    b = np.arange(1, N_BINS - N_GEOMETRIC + 1, dtype=float)
+    uniform = (b[:, None] + (_CHEB_X + 1.0) / 2.0) * BIN_WIDTH
+    return np.vstack([geometric, uniform])
+
+
+_NODE_A = node_positions()
+
+
+def chebyshev_moments(u, weight=None):
+    """``s * T_k(u)`` for k = 0 .. DEGREE: shape ``(len(u), DEGREE + 1)``."""
+    out = np.empty((len(u), _M))
+    out[:, 0] = 1.0
+    out[:, 1] = u
+    two_u = 2.0 * u
+    for k in range(2, _M):
+        np.multiply(two_u, out[:, k - 1], out=out[:, k])
+        out[:, k] -= out[:, k - 2]
+    if weight is not None:
+        out *= weight[:, None]
+    return out
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """What a fit needs from the data: see the module docstring.
+
+    Build it with :func:`summarize_block` or :meth:`from_arrays`; merge with
+    ``+``. Immutable: its arrays are read-only.
+
+    Attributes
+    ----------
+    moments : ndarray of shape (2, N_BINS, DEGREE + 1)
+    tail : ndarray of shape (2, N_TAIL + 3)
+    weight : float
+        Total weight (the number of samples without weights).
+    count : int
+        Number of samples of positive weight.
+    min_weight : float
+        Smallest positive weight (``inf`` for an empty summary).
+    log_max : tuple of float
+        ``sum s m`` as ``(high, low)``, ``high + low`` to twice the precision.
+    """
+
+    moments: np.ndarray
+    tail: np.ndarray
+    weight: float
+    count: int
+    min_weight: float
+    log_max: tuple = field(default=(0.0, 0.0))
+
+    @classmethod
+    def from_arrays(cls, moments, tail, weight, count, min_weight, log_max):
+        """A summary from its arrays (copied as read-only float64)."""
+        moments = np.array(moments, dtype=np.float64)
+        tail = np.array(tail, dtype=np.float64)
+        if moments.shape != (2, N_BINS, _M) or tail.shape != (2, N_TAIL + 3):
+            raise ValueError(
+                f"moments must have shape {(2, N_BINS, _M)} and tail "
+                f"{(2, N_TAIL + 3)}, got {moments.shape} and {tail.shape}."
+            )
+        moments.flags.writeable = False
+        tail.flags.writeable = False
+        if np.ndim(log_max) == 0:
+            log_max = (float(log_max), 0.0)
+        return cls(
+            moments,
+            tail,
+            float(weight),
+            int(count),
+            float(min_weight),
+            (float(log_max[0]), float(log_max[1])),
+        )
+
+    @classmethod
+    def empty(cls):
+        """The summary of no data (the neutral element of ``+``)."""
+        return cls.from_arrays(
+            np.zeros((2, N_BINS, _M)), np.zeros((2, N_TAIL + 3)), 0.0, 0, math.inf, 0
+        )
+
+    def __add__(self, other):
+        if not isinstance(other, Summary):
+            return NotImplemented
+        high, low = _two_sum(self.log_max[0], other.log_max[0])
+        with np.errstate(invalid="ignore"):  # -inf + -inf
+            low = low + self.log_max[1] + other.log_max[1]
+        if not math.isfinite(high):
+            low = 0.0
+        return Summary.from_arrays(
+            self.moments + other.moments,
+            self.tail + other.tail,
+            self.weight + other.weight,
+            self.count + other.count,
+            min(self.min_weight, other.min_weight),
+            (high, low),
+        )
+
+    def __reduce__(self):  # pickle the arrays only, not the cached nodes
+        return (
+            Summary.from_arrays,
+            (
+                self.moments,
+                self.tail,
+                self.weight,
+                self.count,
+                self.min_weight,
+                self.log_max,
+            ),
+        )
+
+    @property
+    def total_log_max(self):
+        """``M = sum_i s_i m_i``: the part of the log-likelihood free of pi."""
+        return self.log_max[0] + self.log_max[1]
+
+    @cached_property
+    def nodes(self):
+        """Per side: ``(a, weights)`` at the Chebyshev points of occupied bins.
+
+        ``sum_i s_i g(a_i)`` over a side's binned samples is ``weights @
+        g(a)``. Computed once, on first use (idempotent, so safe if two
+        threads race to it).
+        """
+        out = []
+        for side in range(2):
+            mom = self.moments[side]
+            used = np.flatnonzero(np.any(mom != 0.0, axis=1))
+            a = _NODE_A[used].ravel()
+            w = (mom[used] @ _MOMENTS_TO_WEIGHTS).ravel()
+            e = np.exp(-a)
+            om = -np.expm1(-a)
+            for arr in (a, w, e, om):
+                arr.flags.writeable = False
+            out.append((a, w, e, om))
+        return tuple(out)
+
+
+def merge(*summaries):
+    """The summary of the union of the data: the sum of the summaries."""
+    total = Summary.empty()
+    for s in summaries:
+        total = total + s
+    return total
+
+
+class _Accumulator:
+    """Mutable sums of a summary under construction (private to one build)."""
+
+    def __init__(self):
+        self.moments = np.zeros((2, N_BINS, _M))
+        self.tail = np.zeros((2, N_TAIL + 3))
+        self.weight = 0.0
+        self.count = 0
+        self.min_weight = math.inf
+        self.log_max = []  # per-block sums, added exactly at the end
+
+    def add(self, t, m, weight=None):
+        """Add a block of samples (weight 0 samples are left out)."""
+        if weight is not None:
+            keep = weight > 0
+            if not keep.all():
+                t, m, weight = t[keep], m[keep], weight[keep]
+        n = t.shape[0]
+        if n == 0:
+            return
+        a = np.abs(t)
+        side = t < 0
+        body = a < T_MAX
+        if body.all():
+            ab, sb, wb = a, side, weight
+        else:
+            ab, sb = a[body], side[body]
+            wb = None if weight is None else weight[body]
+            rest = ~body
+            _tail_sums(
+                self.tail,
+                a[rest],
+                side[rest],
+                None if weight is None else weight[rest],
+            )
+        if ab.size:
+            index, u = bin_position(ab)
+            index += sb * N_BINS
+            vals = chebyshev_moments(u, wb)
+            flat = self.moments.reshape(2 * N_BINS, _M)
+            for k in range(_M):
+                flat[:, k] += np.bincount(
+                    index, weights=vals[:, k], minlength=2 * N_BINS
+                )
+        self.count += n
+        with np.errstate(invalid="ignore", over="ignore"):
+            if weight is None:
+                self.weight += n
+                self.min_weight = min(self.min_weight, 1.0)
+                self.log_max.append(float(np.sum(m)))
+            else:
+                self.weight += float(np.sum(weight))
+                self.min_weight = min(self.min_weight, float(weight.min()))
+                self.log_max.append(float(np.dot(weight, m)))
+
+    def freeze(self):
+        """The :class:`Summary` of everything added."""
+        parts = self.log_max
+        if all(math.isfinite(p) for p in parts):
+            high = math.fsum(parts)
+            low = math.fsum([*parts, -high])
+        else:
+            with np.errstate(invalid="ignore"):
+                high, low = float(np.sum(parts)), 0.0
+        return Summary.from_arrays(
+            self.moments,
+            self.tail,
+            self.weight,
+            self.count,
+            self.min_weight,
+            (high, low),
+        )
+
+
+def summarize_block(t, m, weight=None):
+    """The :class:`Summary` of one block of samples.
+
+    Parameters
+    ----------
+    t : ndarray of shape (n,)
+        Log-odds ``log f0 - log f1`` (may be infinite, not NaN).
+    m : ndarray of shape (n,)
+        ``log f_side``, the larger log-density (may be ``-inf``).
+    weight : ndarray of shape (n,) or None
+        Non-negative finite weights; samples of weight 0 are left out.
+
+    Returns
+    -------
+    summary : Summary
+    """
+    acc = _Accumulator()
+    acc.add(
+        np.asarray(t, dtype=np.float64),
+        np.asarray(m, dtype=np.float64),
+        None if weight is None else np.asarray(weight, dtype=np.float64),
+    )
+    return acc.freeze()
+
+
+#: Rows per block when summarising an in-memory X.
+BLOCK_SIZE = 65536
+
+
+def summarize_numpy(X, means, sigma, sample_weight=None, verbose=0):
+    """The summary of an in-memory X, block by block (compiled where possible).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite, float32 or float64.
+    means, sigma : ndarray of shape (2, n_features)
+        Validated components.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Finite non-negative float64 weights.
+    """
+    from ._kernels import compiled_summarize
+
+    kernel = compiled_summarize(X.shape[0], verbose=verbose)
+    if kernel is not None:
+        return kernel(X, means, sigma, sample_weight)
+    acc = _Accumulator()
+    for start in range(0, X.shape[0], BLOCK_SIZE):
+        rows = slice(start, start + BLOCK_SIZE)
+        t, m = sample_terms(X[rows], means, sigma)
+        acc.add(t, m, None if sample_weight is None else sample_weight[rows])
+    return acc.freeze()
+
+
+def summarize(X, means, sigma, sample_weight=None, namespace=None, verbose=0):
+    """The summary of validated X, wherever X lives: the one dispatch point.
+
+    - a dask array: ``skmix._dask.summarize(X, means, sigma, sample_weight)``
+      (each chunk summarised on its worker, the summaries added);
+    - an Array API array (``namespace = (xp, device)``):
+      ``skmix._array_api.summarize(X, means, sigma, sample_weight, xp,
+      device)`` (built in X's namespace and on its device; only the summary
+      comes to the host);
+    - otherwise NumPy: :func:`summarize_numpy`.
+
+    Where a backend module does not (yet) provide ``summarize``, t and m are
+    computed by the backend's per-sample code and summarised on the host.
+    """
+    from . import _array_api, _dask
+
+    if _dask.is_dask_array(X):
+        if hasattr(_dask, "summarize"):
+            return _dask.summarize(X, means, sigma, sample_weight)
+        return _fallback_dask(X, means, sigma, sample_weight)
+    if namespace is not None:
+        if hasattr(_array_api, "summarize"):
+            return _array_api.summarize(X, means, sigma, sample_weight, *namespace)
+        t, m = _array_api.sample_terms(X, means, sigma, *namespace)
+        host = [np.asarray(_array_api.to_namespace(v, np, "cpu")) for v in (t, m)]
+        if sample_weight is not None:
+            sample_weight = np.asarray(
+                _array_api.to_namespace(sample_weight, np, "cpu"), dtype=np.float64
+            )
+        return summarize_block(*host, sample_weight)
+    return summarize_numpy(X, means, sigma, sample_weight, verbose)
+
+
+def _summarize_chunk(block, weight, means, sigma):
+    block = np.asarray(block)
+    if not np.isfinite(block).all():
+        raise ValueError("Input X contains NaN or infinity.")
+    if weight is not None:
+        weight = np.asarray(weight, dtype=np.float64)
+        if not np.isfinite(weight).all():
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        if (weight < 0).any():
+            raise ValueError("Negative values in data passed to sample_weight.")
+    return summarize_numpy(block, means, sigma, weight)
+
+
+def _fallback_dask(X, means, sigma, sample_weight):
+    import dask
+
+    blocks = X.to_delayed().ravel()
+    if sample_weight is None:
+        weights = [None] * len(blocks)
+    else:
+        weights = sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel()
+    parts = [
+        dask.delayed(_summarize_chunk)(block, weight, means, sigma)
+        for block, weight in zip(blocks, weights, strict=True)
+    ]
+    return merge(*dask.compute(*parts))
+
+
+def _tail_sums(tail, a, side, weight):
+    """Add the tail sums of samples with ``a >= T_MAX`` into ``tail``."""
+    for s in range(2):
+        sel = side == bool(s)
+        at = a[sel]
+        if at.size == 0:
+            continue
+        ws = np.ones(at.shape[0]) if weight is None else weight[sel]
+        finite = np.isfinite(at)
+        e = np.exp(-at)
+        tail[s, 0] += ws.sum()
+        power = ws.copy()
+        for j in range(1, N_TAIL + 1):
+            power *= e
+            tail[s, j] += power.sum()
+        tail[s, N_TAIL + 1] += ws[~finite].sum()
+        tail[s, N_TAIL + 2] += np.dot(ws[finite], at[finite])
+
+
+class Sums(NamedTuple):
+    """Sums over the samples at one value of pi (weighted)."""
+
+    log_d: float  # sum s log d: the log-likelihood less M
+    resp0: float  # sum s r: the weight of component 0's responsibilities
+    resp1: float  # sum s (1 - r), computed directly (no 1 - r cancellation)
+    grad: float  # d loglik / d pi
+    curv: float  # -d2 loglik / d pi2: the observed information
+
+
+def _side_weights(pi, side):
+    return (pi, 1.0 - pi) if side == 0 else (1.0 - pi, pi)
+
+
+def _series_ok(A, B):
+    return A > 0 and (B == 0 or math.log(B) - math.log(A) < T_MAX - _TAIL_MARGIN)
+
+
+def _tail_side(tail, A, B):
+    """(log_d, r_own, r_other, g1, g2) summed over a side's tail."""
+    c = tail[0]
+    if c == 0:
+        return 0.0, 0.0, 0.0, 0.0, 0.0
+    E = tail[: N_TAIL + 1]  # E[0] = c, E[j] = sum s e**j
+    c_inf, sum_a = tail[N_TAIL + 1], tail[N_TAIL + 2]
+    c_fin = c - c_inf
+    if A == 0.0:  # d = B e: the own component is gone
+        with np.errstate(divide="ignore"):
+            log_d = c_fin * math.log(B) - sum_a + (-math.inf if c_inf > 0 else 0.0)
+        g = math.inf if c_fin > 0 else 0.0
+        return log_d, 0.0, c, -g, g
+    if not _series_ok(A, B):
+        # pi within exp(-(T - 5)) of the boundary: the finite tail samples
+        # taken at their mean |t| (see the module docstring)
+        out = [c_inf * math.log(A), c_inf, 0.0, c_inf / A, c_inf / A**2]
+        if c_fin > 0:
+            a = sum_a / c_fin
+            e = math.exp(-a)
+            d = A + B * e
+            out[0] += c_fin * math.log(d)
+            out[1] += c_fin * A / d
+            out[2] += c_fin * B * e / d
+            g1 = -math.expm1(-a) / d
+            out[3] += c_fin * g1
+            out[4] += c_fin * g1 * g1
+        return tuple(out)
+    q = B / A
+    j = np.arange(N_TAIL + 1)
+    mq = (-q) ** j  # (-q)**j
+    # log d = c log A + sum_{j>=1} (-1)**(j+1) q**j E_j / j
+    log_d = c * math.log(A) - float(np.dot(mq[1:] / j[1:], E[1:]))
+    r_own = float(np.dot(mq, E))  # 1 / (1 + q e)
+    r_other = -float(np.dot(mq[1:], E[1:]))  # q e / (1 + q e)
+    # g1 = (1 - e) / (A (1 + q e)); g2 = g1**2
+    inv = mq
+    g1c = inv.copy()
+    g1c[1:] -= inv[:-1]
+    g2c = np.convolve(g1c, g1c)[: N_TAIL + 1]
+    g1 = float(np.dot(g1c, E)) / A
+    g2 = float(np.dot(g2c, E)) / (A * A)
+    return log_d, r_own, r_other, g1, g2
+
+
+def _node_side(nodes, A, B, derivatives):
+    a, w, e, om = nodes
+    if w.size == 0:
+        return 0.0, 0.0, 0.0, 0.0, 0.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d = A + B * e
+        bom = B * om
+        log_d = np.where(bom <= 0.5, np.log1p(-bom), np.log(d))
+        if A == 0.0:
+            log_d = np.log(B) - a
+            r_own = np.zeros_like(a)
+            r_other = np.ones_like(a)
+        else:
+            r_own = A / d
+            r_other = B * e / d
+        out = [float(w @ log_d), float(w @ r_own), float(w @ r_other), 0.0, 0.0]
+        if derivatives:
+            g1 = om / d
+            out[3] = float(w @ g1)
+            out[4] = float(w @ (g1 * g1))
+    return tuple(out)
+
+
+def sums(summary, pi, derivatives=False):
+    """The sums at ``pi`` in [0, 1]: log-likelihood less ``M``, responsibilities,
+    and (with ``derivatives``) the score and the observed information.
+
+    Returns
+    -------
+    sums : Sums
+    """
+    parts = []
+    for side in range(2):
+        A, B = _side_weights(pi, side)
+        node = _node_side(summary.nodes[side], A, B, derivatives)
+        tail = _tail_side(summary.tail[side], A, B)
+        if not derivatives:
+            tail = (*tail[:3], 0.0, 0.0)
+        parts.append([x + y for x, y in zip(node, tail, strict=True)])
+    (l0, own0, oth0, g0, c0), (l1, own1, oth1, g1, c1) = parts
+    with np.errstate(invalid="ignore"):
+        return Sums(
+            log_d=l0 + l1,
+            resp0=own0 + oth1,
+            resp1=oth0 + own1,
+            grad=g0 - g1,
+            curv=c0 + c1,
+        )
+
+
+def increase(summary, pi_old, pi_new):
+    """``loglik(pi_new) - loglik(pi_old)``, without subtracting two totals.
+
+    Per sample, ``log(d_new / d_old) = log1p(+-delta (1 - e) / d_old)`` with
+    ``delta = pi_new - pi_old`` (``+`` on side 0): small increases stay exact
+    whatever the size of the log-likelihood. Falls back to the difference of
+    :func:`sums` where a ``d`` vanishes (pi on the boundary).
+    """
+    if pi_new == pi_old:
+        return 0.0
+    delta = pi_new - pi_old
+    total = 0.0
+    for side in range(2):
+        A, B = _side_weights(pi_old, side)
+        A2, B2 = _side_weights(pi_new, side)
+        if min(A, A2) <= 0.0 or not (_series_ok(A, B) and _series_ok(A2, B2)):
+            new = sums(summary, pi_new)
+            old = sums(summary, pi_old)
+            with np.errstate(invalid="ignore"):
+                return new.log_d - old.log_d
+        sign = delta if side == 0 else -delta
+        _a, w, e, om = summary.nodes[side]
+        if w.size:
+            d = A + B * e
+            total += float(w @ np.log1p(sign * om / d))
+        tail = summary.tail[side]
+        c = tail[0]
+        if c:
+            q, q2 = B / A, B2 / A2
+            j = np.arange(1, N_TAIL + 1)
+            coef = (-1.0) ** (j + 1) * (q2**j - q**j) / j
+            total += c * math.log1p((A2 - A) / A) + float(
+                np.dot(coef, tail[1 : N_TAIL + 1])
+            )
+    return total
