@@ -9,6 +9,7 @@ tests/test_common.py.
 
 import copy
 import importlib
+import math
 import pickle
 
 import numpy as np
@@ -17,6 +18,7 @@ import sklearn
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
+from skmix._summary import DEGREE, N_BINS, N_TAIL
 
 MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
 RTOL = 1e-12
@@ -95,20 +97,27 @@ def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
 
 
 def test_only_the_summary_comes_to_the_host(namespace, monkeypatch):
+    # blocks of 1000 rows: the build runs over 4 blocks, each sending its
+    # moments and tail sums (sizes fixed by the layout, not by n) and nothing
+    # per-sample; the result is still the NumPy fit's
     X, weight = _data()
+    local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X, sample_weight=weight)
     sizes = []
     to_host = array_api.to_host
 
     def recording_to_host(array, xp):
-        sizes.append(array.size)
+        sizes.append(math.prod(array.shape))
         return to_host(array, xp)
 
     monkeypatch.setattr(array_api, "to_host", recording_to_host)
+    monkeypatch.setattr(array_api, "BLOCK_ROWS", 1000)
     with sklearn.config_context(array_api_dispatch=True):
-        TwoGaussianMixturePi(MEANS, SIGMA).fit(
+        est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
             _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
         )
-    assert sizes and max(sizes) < len(X)
+    layout = [2 * N_BINS * (DEGREE + 1), 2 * (N_TAIL + 3)]
+    assert sizes == layout * 4
+    _assert_same_fit(est, local)
 
 
 def test_fitted_estimator_pickles_and_deep_copies(namespace):

@@ -14,7 +14,7 @@ import time
 import dask.array as da
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import Client, LocalCluster, get_task_stream, wait
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix._dask import TREE_FAN_IN
@@ -105,6 +105,7 @@ def test_float32_and_uneven_chunks(client, data):
 def test_the_fit_is_one_round_of_one_task_per_chunk(client, data):
     X, _ = data
     dX = da.from_array(X, chunks=(CHUNK, 1)).persist()
+    wait(dX)
     n_chunks = dX.numblocks[0]
     with get_task_stream(client) as stream:
         _est("newton").fit(dX)
@@ -124,6 +125,7 @@ def test_the_fit_is_one_round_of_one_task_per_chunk(client, data):
 def test_nothing_stays_on_the_workers(client, data):
     X, weight = data
     dX = da.from_array(X, chunks=(CHUNK, 1)).persist()
+    wait(dX)
     before = set().union(*client.has_what().values())
     est = _est().fit(dX, sample_weight=weight)
     deadline = time.monotonic() + 10
