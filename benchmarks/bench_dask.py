@@ -173,14 +173,14 @@ def main(argv=None):
         wait(X_mem)
         fit(X_mem)  # warm up the workers (imports, compiled kernel)
         t_mem, est_mem, load_mem = best_time(lambda: fit(X_mem), args.repeat)
-        del X_mem
+        X_mem = None  # release the persisted chunks
         X_local = np.concatenate([mixture_rows(*s) for s in seeds])
         with one_thread():
             fit(X_local[:100_000])  # warm up (imports, compiled kernel)
             t_local, est_local, load_local = best_time(
                 lambda: fit(X_local), args.repeat
             )
-        del X_local
+        X_local = None
         same_path = bool(
             est_mem.n_iter_ == est_local.n_iter_
             and np.allclose(
