@@ -36,9 +36,10 @@ from ._summary import (
     merge,
 )
 
-# Rows per block of the summary's build: its temporaries are about 15 arrays
-# of this many float64 (the Chebyshev columns and their cumulative sums).
-BLOCK_ROWS = 1 << 18
+# Rows per block of the summary's build: its temporaries are about 25 arrays
+# of this many float64 (the Chebyshev columns and their cumulative sums), and
+# the sort-based bin sums round to a few eps times a block's total weight.
+BLOCK_ROWS = 1 << 16
 # Edges of the bins of |t| (see skmix._summary.bin_position): bin b holds
 # _A_EDGES[b] <= |t| < _A_EDGES[b + 1]; the first bin starts at 0.
 _A_EDGES = np.concatenate(

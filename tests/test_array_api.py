@@ -18,7 +18,8 @@ import sklearn
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
-from skmix._summary import DEGREE, N_BINS, N_TAIL
+from skmix._densities import check_components, sample_terms
+from skmix._summary import DEGREE, N_BINS, N_TAIL, bin_position, summarize_block
 
 MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
 RTOL = 1e-12
@@ -219,3 +220,110 @@ def test_repeated_fits_are_identical(namespace):
         ]
     for key in fits[0].history_:
         np.testing.assert_array_equal(fits[0].history_[key], fits[1].history_[key])
+
+
+def test_bin_edges_are_those_of_bin_position():
+    # the sort-based build finds bins by their edges; they must be exactly
+    # where skmix._summary.bin_position changes bin
+    edges = array_api._A_EDGES
+    index, _ = bin_position(edges[:-1])
+    np.testing.assert_array_equal(index, np.arange(N_BINS))
+    index, _ = bin_position(np.nextafter(edges[1:], 0.0))
+    np.testing.assert_array_equal(index, np.arange(N_BINS))
+
+
+def _hard_log_odds(seed=0):
+    """t on and next to every bin edge, at 0, -0.0, tiny, huge and infinite."""
+    rng = np.random.default_rng(seed)
+    edges = array_api._A_EDGES
+    special = np.concatenate(
+        [
+            edges,
+            np.nextafter(edges, -1.0),
+            np.nextafter(edges, 100.0),
+            [0.0, -0.0, 5e-324, 1e-300, 2.0**-64, 2.0**-65, 1e6, np.inf],
+        ]
+    )
+    t = np.concatenate(
+        [
+            special,
+            -special,
+            rng.normal(0.0, 6.0, 20_000),
+            1e-12 * rng.standard_cauchy(2_000),
+        ]
+    )
+    rng.shuffle(t)
+    m = rng.normal(-3.0, 1.0, t.size)
+    weight = rng.uniform(0.0, 2.0, t.size)
+    weight[::5] = 0.0
+    m[weight == 0.0][:3] = -np.inf  # left out with their weight 0
+    return t, m, weight
+
+
+@pytest.mark.parametrize("reduction", ["default", "sort"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_summary_built_in_the_namespace_equals_the_numpy_build(
+    namespace, reduction, weighted, monkeypatch
+):
+    xp, device = namespace
+    if reduction == "sort":  # PyTorch's index_add_ replaced by the standard's
+        monkeypatch.setattr(array_api, "_is_torch", lambda xp: False)
+    t, m, weight = _hard_log_odds()
+    weight = weight if weighted else None
+    reference = summarize_block(t, m, weight)
+    with sklearn.config_context(array_api_dispatch=True):
+        t_xp = _asarray(namespace, t)
+        xp, device = array_api.array_api_namespace(t_xp)
+        edges = xp.asarray(array_api._A_EDGES, dtype=xp.float64, device=device)
+        summary = array_api._block_summary(
+            t_xp,
+            _asarray(namespace, m),
+            None if weight is None else _asarray(namespace, weight),
+            edges,
+            xp,
+        )
+    # the binning, against plain counting by the edges
+    keep = np.ones(t.size, bool) if weight is None else weight > 0
+    a, side = np.abs(t[keep]), (t[keep] < 0).astype(int)
+    body = a < array_api._A_EDGES[-1]
+    counts = np.zeros((2, N_BINS))
+    np.add.at(
+        counts,
+        (side[body], np.searchsorted(array_api._A_EDGES, a[body], "right") - 1),
+        1.0 if weight is None else weight[keep][body],
+    )
+    # a bin's sums are differences of cumulative sums over the block, so they
+    # round to a few eps times the block's total |weight| (not the bin's)
+    eps = np.finfo(float).eps
+    atol = 8 * eps * (t.size if weight is None else weight.sum())
+    np.testing.assert_allclose(summary.moments[..., 0], counts, rtol=0, atol=atol)
+    np.testing.assert_allclose(summary.moments, reference.moments, rtol=0, atol=atol)
+    np.testing.assert_allclose(summary.tail, reference.tail, rtol=1e-14)
+    assert summary.count == reference.count == keep.sum()
+    assert summary.min_weight == reference.min_weight
+    assert summary.weight == pytest.approx(reference.weight, rel=1e-15)
+    assert summary.total_log_max == pytest.approx(reference.total_log_max, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("X", "means", "sigma"),
+    [
+        (np.linspace(-50, 50, 1001)[:, None], (0.0, 2.0), (1.0, 1.0)),
+        (np.linspace(-50, 50, 1001)[:, None] + 1e12, (1e12, 1e12 + 2), (1.0, 1.5)),
+        (
+            np.array([[1e300, 0.0], [-1e300, 1.0], [0.5, 1e200], [3.0, -2.0]]),
+            ((0.0, 1.0), (2.0, -1.0)),
+            ((1.0, 2.0), (1.5, 2.0)),
+        ),
+    ],
+)
+def test_sample_terms_in_the_namespace_equal_numpy(namespace, X, means, sigma):
+    means, sigma = check_components(means, sigma, X.shape[1])
+    lo, log_max = sample_terms(X, means, sigma)
+    xp, device = namespace
+    X_xp = _asarray(namespace, X)
+    with sklearn.config_context(array_api_dispatch=True):
+        xp, device = array_api.array_api_namespace(X_xp)
+        lo_xp, log_max_xp = array_api.sample_terms(X_xp, means, sigma, xp, device)
+    np.testing.assert_allclose(_to_numpy(lo_xp), lo, rtol=1e-15)
+    np.testing.assert_allclose(_to_numpy(log_max_xp), log_max, rtol=1e-15)
