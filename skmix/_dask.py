@@ -97,7 +97,7 @@ def tree_sum(parts, fan_in=TREE_FAN_IN):
 
     while len(parts) > 1:
         parts = [
-            dask.delayed(merge, pure=True)(*parts[i : i + fan_in])
+            dask.delayed(merge)(*parts[i : i + fan_in])
             for i in range(0, len(parts), fan_in)
         ]
     return parts[0]
@@ -131,7 +131,7 @@ def summarize(X, means, sigma, sample_weight=None):
     else:
         weights = sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel()
     parts = [
-        dask.delayed(chunk_summary, pure=True)(block, weight, means, sigma)
+        dask.delayed(chunk_summary)(block, weight, means, sigma)
         for block, weight in zip(blocks, weights, strict=True)
     ]
     (summary,) = dask.compute(tree_sum(parts))

@@ -173,6 +173,8 @@ def test_predictions_are_lazy_dask_arrays(client, data):
     dX = da.from_array(X, chunks=(CHUNK, 1))
     est = _est("newton").fit(dX)
     local = _est("newton").fit(X)
+    # the fitted components are used, whatever the parameters say now
+    est.set_params(means=(5.0, 9.0), sigma=(2.0, 3.0))
     outputs = {
         "predict_proba": est.predict_proba(dX),
         "predict_log_proba": est.predict_log_proba(dX),
