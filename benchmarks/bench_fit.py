@@ -50,7 +50,7 @@ from scipy.stats import norm
 
 import skmix
 from skmix import TwoGaussianMixturePi, make_mixture
-from skmix._kernels import compiled_side_sums, numpy_kernels_only
+from skmix._kernels import compiled_summarize, numpy_kernels_only
 
 MEANS, SIGMA, PI, PI_INIT, TOL = (0.0, 2.0), 1.0, 0.8, 0.5, 1e-5
 GMM_MAX_N = 1_000_000
@@ -283,7 +283,7 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
     # skmix as installed (with the compiled kernel if numba is there), and,
     # when it is, also with the NumPy kernels only
     kernels = {"": contextlib.nullcontext}
-    if compiled_side_sums() is not None:
+    if compiled_summarize(10**9) is not None:
         kernels["_numpy_kernels"] = numpy_kernels_only
     for suffix, context in kernels.items():
         for solver in ("em", "newton"):
@@ -465,7 +465,7 @@ def main(argv=None):
         "repeat": args.repeat,
         "R": with_r,
         "torch_device": device,
-        "compiled_kernel": compiled_side_sums() is not None,
+        "compiled_kernel": compiled_summarize(10**9) is not None,
     }
     print(
         f"skmix {meta['skmix']}, numpy {meta['numpy']}, Python {meta['python']}, "

@@ -139,19 +139,6 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         the estimate is not asymptotically normal at a boundary; use the
         profile interval of :meth:`confidence_interval`.
 
-    means_ : ndarray of shape (2, n_features)
-        The component means used in the fit (``means`` broadcast), used by
-        every method afterwards, even after ``set_params``.
-
-    sigma_ : ndarray of shape (2, n_features)
-        The component standard deviations used in the fit.
-
-    history_ : dict of ndarray
-        The EM path, one row per iteration starting with the initial value:
-        ``"iteration"``, ``"pi"``, ``"loglik"`` (total log-likelihood) and
-        ``"diff_loglik"`` (increase over the previous row, NaN in row 0).
-        ``pandas.DataFrame(history_)`` makes it a table.
-
     n_features_in_ : int
         Number of features seen during ``fit``.
 
@@ -180,7 +167,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     of KB, whatever their size, from which :meth:`confidence_interval`
     evaluates the likelihood at other values of pi and :meth:`partial_fit`
     continues; the fitted state is immutable, so every method may be called
-    from several threads.
+    from several threads. The components (``means``, ``sigma``) are stored
+    at fit time: a later ``set_params`` affects the next fit only.
 
     Besides NumPy arrays, lists and DataFrames, every method accepts a dask
     array chunked along rows (``fit`` then runs on the cluster, and
@@ -259,6 +247,16 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
 
     def _components(self, n_features):
         return check_components(self.means, self.sigma, n_features)
+
+    @property
+    def _means(self):
+        """The component means of the fit, shape (2, n_features)."""
+        return np.array(self._components_fit[0])
+
+    @property
+    def _sigma(self):
+        """The component standard deviations of the fit."""
+        return np.array(self._components_fit[1])
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -339,12 +337,12 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         summary, means, sigma, namespace = self._summarize(X, sample_weight, first)
         if not first:
             if not (
-                np.array_equal(means, self.means_)
-                and np.array_equal(sigma, self.sigma_)
+                np.array_equal(means, self._means)
+                and np.array_equal(sigma, self._sigma)
             ):
                 raise ValueError(
                     "means or sigma changed since the first call of partial_fit "
-                    f"(means_={self.means_.tolist()}, sigma_={self.sigma_.tolist()}; "
+                    f"(means={self._means.tolist()}, sigma={self._sigma.tolist()}; "
                     f"now means={means.tolist()}, sigma={sigma.tolist()}). "
                     "Call fit to start again with other components."
                 )
@@ -437,8 +435,9 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         for column in result.history.values():
             column.flags.writeable = False
         self.history_ = result.history
-        self.means_ = _read_only(means)
-        self.sigma_ = _read_only(sigma)
+        # plain tuples: sklearn's Array API checks want array attributes in
+        # the input's namespace, and these are host-side parameters
+        self._components_fit = (_nested_tuple(means), _nested_tuple(sigma))
         self.pi_stderr_ = standard_error(observed_information(summary, self.pi_))
         # the summary of the training data (a few tens of KB, immutable):
         # intervals and partial_fit work from it
@@ -565,8 +564,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         return make_mixture(
             n_samples,
             n_features=self.n_features_in_,
-            means=self.means_,
-            sigma=self.sigma_,
+            means=self._means,
+            sigma=self._sigma,
             pi=self.pi_,
             random_state=random_state,
         )
@@ -584,12 +583,12 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         numpy_function, xp_function = _PER_SAMPLE[method]
         if is_dask_array(X):
             X = check_dask_X(X, self.n_features_in_)
-            args = (self.means_, self.sigma_, self.pi_)
+            args = (self._means, self._sigma, self.pi_)
             return map_rows(X, numpy_function, *args, n_columns=n_columns, dtype=dtype)
         check_same_namespace(X, self, attribute="weights_", method=method)
         namespace = array_api_namespace(X)
         X = self._validate_X(X, reset=False)
-        args = (self.means_, self.sigma_, self.pi_)
+        args = (self._means, self._sigma, self.pi_)
         if namespace is not None:
             return xp_function(X, *args, *namespace)
         # block by block, so that temporaries stay small however large X is
@@ -695,10 +694,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             return float(xp.mean(log_density))
 
 
-def _read_only(array):
-    array = np.array(array, dtype=np.float64)
-    array.flags.writeable = False
-    return array
+def _nested_tuple(array):
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(array))
 
 
 _PACKAGE_DIRS = tuple(

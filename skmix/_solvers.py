@@ -76,7 +76,8 @@ class _Path:
         nearer = 0.0 if old <= 0.5 else 1.0
         if abs(pi - nearer) > 2.0 * abs(old - nearer) > 0.0:
             return False  # leaving the boundary's neighbourhood: keep going
-        return diff / self.unit < self.tol
+        with np.errstate(over="ignore"):  # a subnormal smallest weight
+            return diff / self.unit < self.tol
 
     def result(self, converged, n_evaluations):
         with np.errstate(invalid="ignore"):

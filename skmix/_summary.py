@@ -491,6 +491,11 @@ def _fallback_dask(X, means, sigma, sample_weight):
 
 def _tail_sums(tail, a, side, weight):
     """Add the tail sums of samples with ``a >= T_MAX`` into ``tail``."""
+    with np.errstate(over="ignore"):  # sum s a beyond float64 is inf
+        _tail_sums_sides(tail, a, side, weight)
+
+
+def _tail_sums_sides(tail, a, side, weight):
     for s in range(2):
         sel = side == bool(s)
         at = a[sel]

@@ -5,10 +5,7 @@ from scipy.stats import norm
 
 from skmix._densities import (
     check_components,
-    log_densities,
     log_mixture_density,
-    log_odds,
-    log_odds_coefficients,
     posterior_logit,
     sample_terms,
 )
@@ -77,7 +74,7 @@ def _params(d):
 
 @pytest.mark.parametrize("d", [1, 3])
 @pytest.mark.parametrize("equal_sigma", [True, False])
-def test_log_densities_and_odds_match_scipy(d, equal_sigma):
+def test_sample_terms_match_scipy(d, equal_sigma):
     means, sigma = _params(d)
     if equal_sigma:
         sigma[1] = sigma[0]
@@ -85,27 +82,29 @@ def test_log_densities_and_odds_match_scipy(d, equal_sigma):
     expected = np.column_stack(
         [norm.logpdf(X, means[k], sigma[k]).sum(axis=1) for k in range(2)]
     )
-    np.testing.assert_allclose(log_densities(X, means, sigma), expected, rtol=1e-12)
-    lo = log_odds(X, log_odds_coefficients(means, sigma))
+    lo, log_max = sample_terms(X, means, sigma)
     np.testing.assert_allclose(
         lo, expected[:, 0] - expected[:, 1], rtol=1e-9, atol=1e-9
     )
+    np.testing.assert_allclose(log_max, expected.max(axis=1), rtol=1e-12)
 
 
 def test_log_odds_exact_at_large_x_with_equal_sigma():
     # log f0 - log f1 = (mu0 - mu1) (2x - mu0 - mu1) / (2 sigma^2), exactly linear
     X = np.array([[1e6], [-1e6], [1e150], [1e300], [-1e300]])
-    lo = log_odds(X, log_odds_coefficients(*check_components((0, 2), 1.0, 1)))
+    lo, _ = sample_terms(X, *check_components((0, 2), 1.0, 1))
     np.testing.assert_allclose(lo, -2 * X[:, 0] + 2, rtol=1e-15)
 
 
 def test_log_odds_saturates_with_the_right_sign():
     # the wider component wins far out, on either side
-    coef = log_odds_coefficients(*check_components((0, 2), (1, 3), 1))
-    lo = log_odds(np.array([[1e300], [-1e300], [1e200]]), coef)
+    lo, _ = sample_terms(
+        np.array([[1e300], [-1e300], [1e200]]), *check_components((0, 2), (1, 3), 1)
+    )
     np.testing.assert_array_equal(lo, [-np.inf, -np.inf, -np.inf])
-    coef = log_odds_coefficients(*check_components((0, 2), (3, 1), 1))
-    lo = log_odds(np.array([[1e300], [-1e300]]), coef)
+    lo, _ = sample_terms(
+        np.array([[1e300], [-1e300]]), *check_components((0, 2), (3, 1), 1)
+    )
     np.testing.assert_array_equal(lo, [np.inf, np.inf])
 
 
@@ -113,7 +112,37 @@ def test_log_odds_undefined_raises():
     # feature 0 pulls to component 1 without bound, feature 1 to component 0
     means, sigma = check_components([[0, 0], [0, 0]], [[1, 2], [2, 1]], 2)
     with pytest.raises(ValueError, match=r"undefined \(inf - inf\)"):
-        log_odds(np.array([[1e300, 1e300]]), log_odds_coefficients(means, sigma))
+        sample_terms(np.array([[1e300, 1e300]]), means, sigma)
+
+
+def test_log_odds_do_not_depend_on_a_common_offset():
+    """Issue 9.3: unequal sigmas with data and means far from 0."""
+    x = np.random.default_rng(1).normal(size=(300, 1))
+    means, sigma = check_components((0.0, 2.0), (1.0, 1.5), 1)
+    offset = 1e12
+    lo, _log_max = sample_terms(x, means, sigma)
+    # exact shift: the data and the means are both representable after it
+    shifted = (x + offset) - offset
+    lo_ref, _ = sample_terms(shifted, means, sigma)
+    lo_far, _log_max_far = sample_terms(shifted + offset, means + offset, sigma)
+    np.testing.assert_allclose(lo_far, lo_ref, rtol=1e-8, atol=1e-8)
+    # against scipy at the shifted points (differences formed exactly there)
+    expected = norm.logpdf(shifted[:, 0], 0.0, 1.0) - norm.logpdf(
+        shifted[:, 0], 2.0, 1.5
+    )
+    np.testing.assert_allclose(lo_far, expected, rtol=1e-8, atol=1e-8)
+    assert np.abs(lo - lo_ref).max() < 1e-3  # the offset shift moved x by ~1e-4
+
+
+def test_log_max_keeps_precision_with_very_different_sigmas():
+    """Issue 9.2: log-densities with sigma 1e-200 neither underflow nor cancel."""
+    x = np.array([[1e-200], [-3e-200], [5e-199]])
+    means, sigma = check_components((0.0, 0.0), (1e-200, 1.0), 1)
+    lo, log_max = sample_terms(x, means, sigma)
+    l0 = norm.logpdf(x[:, 0] / 1e-200) - np.log(1e-200)
+    l1 = norm.logpdf(x[:, 0])
+    np.testing.assert_allclose(log_max, np.maximum(l0, l1), rtol=1e-14)
+    np.testing.assert_allclose(lo, l0 - l1, rtol=1e-14)
 
 
 @pytest.mark.parametrize("pi", [0.0, 1e-300, 0.3, 0.5, 1 - 1e-16, 1.0])
@@ -148,3 +177,16 @@ def test_sample_terms_far_out_are_finite_or_correct_infinity():
     log_p = log_mixture_density(lo, log_max, 0.5)
     np.testing.assert_allclose(log_p[:2], expected + np.log(0.5), rtol=1e-12)
     assert not np.isnan(log_p).any()
+
+
+@pytest.mark.parametrize("pi", [0.0, 1.0])
+def test_log_mixture_density_on_the_boundary_far_out(pi):
+    """Issue 9.6: at pi exactly 0 or 1, far points keep the remaining density."""
+    means, sigma = check_components((0, 2), 1.0, 1)
+    X = np.array([[400.0], [-400.0], [0.5], [1e6]])
+    lo, log_max = sample_terms(X, means, sigma)
+    k = 0 if pi == 1.0 else 1
+    expected = norm.logpdf(X[:, 0], means[k, 0], 1.0)
+    np.testing.assert_allclose(
+        log_mixture_density(lo, log_max, pi), expected, rtol=1e-14
+    )

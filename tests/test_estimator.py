@@ -4,7 +4,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from _reference import component_pdfs, fisher_stderr, mixture_logpdf
+from _reference import (
+    component_pdfs,
+    exact_em,
+    exact_log_densities,
+    fisher_stderr,
+    mixture_logpdf,
+)
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -302,6 +308,8 @@ def test_warm_start_from_the_boundary_can_move():
 def test_verbose_output(capsys):
     est = TwoGaussianMixturePi(verbose=1).fit(X_SEED)
     out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith(f"Summarised {len(X_SEED)} samples in ")
+    out = out[1:]
     assert len(out) == est.n_iter_ + 1
 
 
@@ -446,3 +454,91 @@ def test_predictions_over_several_blocks_match_the_formulas():
     np.testing.assert_allclose(est.predict_proba(X)[:, 0], est.pi_ * f0 / p, rtol=1e-10)
     np.testing.assert_allclose(est.score_samples(X), np.log(p), rtol=1e-12)
     np.testing.assert_array_equal(est.predict(X), (est.pi_ * f0 < (1 - est.pi_) * f1))
+
+
+# -- the EM path from the summary equals an exact per-sample EM --------------
+
+
+def _hard_case(name):
+    rng = np.random.default_rng(11)
+    means, sigma, pi_init, weight, side = (0.0, 2.0), 1.0, 0.5, None, None
+    if name == "seed":
+        X, _ = make_mixture(500_000, pi=0.8, random_state=1)
+    elif name == "unequal_sigmas":
+        means, sigma = (0.0, 3.0), (1.0, 0.3)
+        X, _ = make_mixture(50_000, means=means, sigma=sigma, pi=0.6, random_state=2)
+    elif name == "pi_0.999":
+        X, _ = make_mixture(50_000, pi=0.999, random_state=3)
+    elif name == "pi_0.02":
+        X, _ = make_mixture(50_000, pi=0.02, random_state=4)
+    elif name == "outliers":  # x = 1e6: |loglik| ~ 5e11 per outlier
+        X, _ = make_mixture(20_000, pi=0.4, random_state=5)
+        X = np.vstack([X, [[60.0], [1e6], [-1e6], [-60.0]]])
+    elif name == "underflow":  # log-densities beyond float64: -inf
+        X, _ = make_mixture(20_000, pi=0.4, random_state=6)
+        X = np.vstack([X, [[1e300], [-1e300]]])
+        side = np.r_[np.zeros(20_000, bool), False, True]
+    elif name == "n50":
+        X, _ = make_mixture(50, pi=0.3, random_state=7)
+    elif name == "features":
+        means = [[0.0, 1.0, -1.0], [1.5, -0.5, 0.0]]
+        sigma = [[1.0, 2.0, 0.5], [1.5, 1.0, 0.7]]
+        X, _ = make_mixture(
+            30_000, n_features=3, means=means, sigma=sigma, pi=0.35, random_state=8
+        )
+    elif name == "weights":
+        X, _ = make_mixture(30_000, pi=0.7, random_state=9)
+        weight = rng.uniform(0.2, 3.0, len(X))
+        weight[::11] = 0.0
+    elif name == "near_boundary_start":
+        X, _ = make_mixture(30_000, pi=0.3, random_state=0)
+        pi_init = 1e-15
+    return X, means, sigma, pi_init, weight, side
+
+
+HARD_CASES = [
+    "seed",
+    "unequal_sigmas",
+    "pi_0.999",
+    "pi_0.02",
+    "outliers",
+    "underflow",
+    "n50",
+    "features",
+    "weights",
+    "near_boundary_start",
+]
+
+
+@pytest.mark.parametrize("name", HARD_CASES)
+def test_history_equals_an_exact_per_sample_em(name):
+    X, means, sigma, pi_init, weight, side = _hard_case(name)
+    ref = exact_em(
+        *exact_log_densities(X, means, sigma), pi_init, weight=weight, side=side
+    )
+    est = TwoGaussianMixturePi(means=means, sigma=sigma, pi_init=pi_init)
+    est.fit(X, sample_weight=weight)
+    assert est.n_iter_ == len(ref["pi"]) - 1
+    assert est.converged_ == ref["converged"]
+    np.testing.assert_allclose(est.history_["pi"], ref["pi"], rtol=1e-12)
+    np.testing.assert_allclose(est.history_["loglik"], ref["loglik"], rtol=1e-12)
+    scale = max(1.0, np.abs(ref["diff_loglik"][1:]).max())
+    np.testing.assert_allclose(
+        est.history_["diff_loglik"][1:], ref["diff_loglik"][1:], atol=1e-9 * scale
+    )
+
+
+def test_a_difference_of_totals_would_stop_at_the_wrong_iteration():
+    """With x = 1e6, loglik ~ -5e11: its rounding (~1e-4) exceeds tol."""
+    X, means, sigma, pi_init, _weight, _side = _hard_case("outliers")
+    l0, l1 = exact_log_densities(X, means, sigma)
+    ref = exact_em(l0, l1, pi_init)
+    # the increases as differences of totals are noise at the level of tol
+    totals = ref["loglik"]
+    noise = np.abs(np.diff(totals) - ref["diff_loglik"][1:]).max()
+    assert noise > 1e-6
+    est = TwoGaussianMixturePi(means=means, sigma=sigma).fit(X)
+    np.testing.assert_allclose(
+        est.history_["diff_loglik"][1:], ref["diff_loglik"][1:], atol=1e-9
+    )
+    assert est.n_iter_ == len(ref["pi"]) - 1

@@ -17,7 +17,9 @@ def test_weighted_history_matches_weighted_vignette_formulas():
     means, sigma = (-1.0, 1.5), (0.7, 1.3)
     X = _data(means=means, sigma=sigma)
     weight = np.random.default_rng(1).uniform(0.1, 3.0, len(X))
-    ref = seed_em(*component_pdfs(X, means, sigma), 0.5, weight=weight)
+    # the rule: increases in units of the smallest weight
+    tol = 1e-5 * weight.min()
+    ref = seed_em(*component_pdfs(X, means, sigma), 0.5, tol=tol, weight=weight)
     est = TwoGaussianMixturePi(means=means, sigma=sigma).fit(X, sample_weight=weight)
     assert est.n_iter_ == len(ref["pi"]) - 1
     np.testing.assert_allclose(est.history_["pi"], ref["pi"], rtol=1e-10)
@@ -94,3 +96,27 @@ def test_weights_are_not_modified():
     before = weight.copy()
     TwoGaussianMixturePi().fit(X, sample_weight=weight)
     np.testing.assert_array_equal(weight, before)
+
+
+@pytest.mark.parametrize("scale", [1.0 / 3000, 5e-7, 1e6])
+def test_scaling_the_weights_changes_nothing_but_the_loglik(scale):
+    """Issue 9.5: weights 1/n or 5e-7 stopped EM early at a wrong pi."""
+    X = _data()
+    weight = np.random.default_rng(4).uniform(0.5, 2.0, len(X))
+    base = TwoGaussianMixturePi().fit(X, sample_weight=weight)
+    scaled = TwoGaussianMixturePi().fit(X, sample_weight=scale * weight)
+    assert scaled.n_iter_ == base.n_iter_
+    assert abs(scaled.pi_ - base.pi_) < 1e-12
+    assert scaled.loglik_ == pytest.approx(scale * base.loglik_, rel=1e-12)
+    # uniform weights 1/n: the unweighted fit
+    plain = TwoGaussianMixturePi().fit(X)
+    uniform = TwoGaussianMixturePi().fit(X, sample_weight=np.full(len(X), scale))
+    assert uniform.n_iter_ == plain.n_iter_
+    assert abs(uniform.pi_ - plain.pi_) < 1e-12
+
+
+def test_weights_whose_sum_overflows_raise_a_clear_error():
+    """Issue 9.15: sample_weight=1e308 raised OverflowError from fsum."""
+    X = _data(10)
+    with pytest.raises(ValueError, match=r"sample_weight.*overflows float64"):
+        TwoGaussianMixturePi().fit(X, sample_weight=np.full(10, 1e308))
