@@ -14,6 +14,7 @@ import time
 import dask.array as da
 import numpy as np
 import pytest
+from dask.utils import key_split
 from distributed import Client, LocalCluster, get_task_stream, wait
 
 from skmix import TwoGaussianMixturePi, make_mixture
@@ -109,9 +110,7 @@ def test_the_fit_is_one_round_of_one_task_per_chunk(client, data):
     n_chunks = dX.numblocks[0]
     with get_task_stream(client) as stream:
         _est("newton").fit(dX)
-    names = [task["key"] for task in stream.data]
-    names = [name[0] if isinstance(name, tuple) else name for name in names]
-    prefixes = [name.rsplit("-", 1)[0] for name in names]
+    prefixes = [key_split(task["key"]) for task in stream.data]
     assert prefixes.count("chunk_summary") == n_chunks
     # the tree: ceil(7 / 8) = 1 addition of the seven chunk summaries
     levels, width = 0, n_chunks
