@@ -18,6 +18,12 @@ thread):
    disk). The file was just written, so it is read from the page cache, not
    from the device, unless the machine is short of memory.
 
+3. **Malloc trimming.** dask's nanny starts workers with
+   ``MALLOC_TRIM_THRESHOLD_=65536``, so glibc returns every freed block above
+   64 KB to the system and each large temporary array of a block-by-block
+   build is a fresh ``mmap`` (page faults, zeroed pages). Part 1 is repeated
+   on a second cluster whose workers keep glibc's default, to show that cost.
+
 Reported: times and ratios, the machine's load average (``os.getloadavg``)
 before and after each timing, the peak memory of the client during the disk
 fit (tracemalloc, and the peak resident size of the process) and the peak
@@ -122,6 +128,16 @@ def best_time(function, repeat):
     return min(times), result, {"before": load_before, "after": os.getloadavg()[0]}
 
 
+def fit_in_worker_memory(bounds, seeds, args):
+    """Best time of fits of chunks drawn and persisted on the workers."""
+    from distributed import wait
+
+    X = dask_array_from_chunks(mixture_rows, bounds, *seeds).persist()
+    wait(X)
+    fit(X)  # warm up the workers (imports, compiled kernel)
+    return best_time(lambda: fit(X), args.repeat)
+
+
 def fit(X):
     return TwoGaussianMixturePi(means=MEANS, sigma=SIGMA).fit(X)
 
@@ -154,26 +170,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n, n_mem, chunk = int(args.n), int(args.memory_n), int(args.chunk)
 
-    from distributed import Client, LocalCluster, wait
+    from distributed import Client, LocalCluster
 
-    mem_bounds = chunk_bounds(n_mem, chunk)
-    with (
-        tempfile.TemporaryDirectory(dir=args.dir) as tmp,
-        LocalCluster(
+    def cluster():
+        return LocalCluster(
             n_workers=args.workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
-        ) as cluster,
-        Client(cluster) as client,
+        )
+
+    mem_bounds = chunk_bounds(n_mem, chunk)
+    seeds = [(stop - start, 1 + i) for i, (start, stop) in enumerate(mem_bounds)]
+    with (
+        tempfile.TemporaryDirectory(dir=args.dir) as tmp,
+        cluster() as default_cluster,
+        Client(default_cluster) as client,
     ):
         # 1. in worker memory, against the same samples in this process
-        seeds = [(stop - start, 1 + i) for i, (start, stop) in enumerate(mem_bounds)]
-        X_mem = dask_array_from_chunks(mixture_rows, mem_bounds, *seeds).persist()
-        wait(X_mem)
-        fit(X_mem)  # warm up the workers (imports, compiled kernel)
-        t_mem, est_mem, load_mem = best_time(lambda: fit(X_mem), args.repeat)
-        X_mem = None  # release the persisted chunks
+        t_mem, est_mem, load_mem = fit_in_worker_memory(mem_bounds, seeds, args)
         X_local = np.concatenate([mixture_rows(*s) for s in seeds])
         with one_thread():
             fit(X_local[:100_000])  # warm up (imports, compiled kernel)
@@ -205,6 +220,21 @@ def main(argv=None):
         tracemalloc.stop()
         worker_peaks = client.run(peak_rss_bytes)
 
+    # 3. in worker memory again, on workers that keep glibc's default malloc
+    # trimming (dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which makes
+    # every large temporary array a fresh mmap)
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
+        cluster() as glibc_cluster,
+        Client(glibc_cluster),
+    ):
+        t_glibc, est_glibc, load_glibc = fit_in_worker_memory(mem_bounds, seeds, args)
+    same_path = same_path and est_glibc.pi_ == est_mem.pi_
+
     result = {
         "meta": {
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -222,7 +252,9 @@ def main(argv=None):
             "pi": est_mem.pi_,
             "numpy_pi": est_local.pi_,
             "same_path": same_path,
+            "dask_glibc_malloc_time_s": t_glibc,
             "load_dask": load_mem,
+            "load_dask_glibc_malloc": load_glibc,
             "load_numpy": load_local,
         },
         "disk": {
@@ -241,6 +273,7 @@ def main(argv=None):
         },
         "ratios": {
             "memory_dask_over_numpy_one_core": t_mem / t_local,
+            "memory_dask_glibc_malloc_over_numpy_one_core": t_glibc / t_local,
             "disk_fit_over_read": t_disk / t_read,
             "disk_ns_per_sample": 1e9 * t_disk / n,
             "memory_dask_ns_per_sample": 1e9 * t_mem / n_mem,
@@ -256,6 +289,12 @@ def main(argv=None):
         f"{load_local['before']:.2f} -> {load_local['after']:.2f}); dask / numpy "
         f"= {ratios['memory_dask_over_numpy_one_core']:.2f}; best of "
         f"{args.repeat}; same path: {same_path}"
+    )
+    print(
+        f"  the same on workers with glibc's default malloc trimming: "
+        f"{1e3 * t_glibc:.0f} ms (load {load_glibc['before']:.2f} -> "
+        f"{load_glibc['after']:.2f}); dask / numpy = "
+        f"{ratios['memory_dask_glibc_malloc_over_numpy_one_core']:.2f}"
     )
     print(
         f"from disk, n = {n:,} ({n * 8 / gb:.2f} GB, written in {t_write:.1f} s) "
