@@ -31,9 +31,11 @@ of ``a`` much narrower than pi, and the :class:`Summary` keeps, per side:
   ones. There every function is a power series in ``(B / A) exp(-a)``,
   summed from the ``E_j`` while ``B / A < exp(T - 5)`` (``min(pi, 1 - pi) >
   2e-26``); on the boundary (``A = 0``) exactly from ``sum a``. Between the
-  two, the tail's finite samples are taken at their mean ``a`` (an
-  approximation, only for pi within 2e-26 of 0 or 1 with samples beyond
-  ``|t| = 64`` on the side of the vanishing component).
+  two, the tail is taken as ``E_1**2 / E_2`` samples at ``e = E_2 / E_1`` and
+  the rest at ``e = 0`` (an approximation, only for pi within 2e-26 of 0 or
+  1 with samples beyond
+  ``|t| = 64`` on the side of the vanishing component; exact when those
+  samples' ``exp(-|t|)`` take one positive value, e.g. a single outlier).
 - the total weight, the number of samples (of positive weight), the smallest
   positive weight, and ``M`` as a compensated (double-double) sum.
 
@@ -543,21 +545,24 @@ def _tail_side(tail, A, B):
         with np.errstate(divide="ignore"):
             log_d = c_fin * math.log(B) - sum_a + (-math.inf if c_inf > 0 else 0.0)
         g = math.inf if c_fin > 0 else 0.0
-        return log_d, 0.0, c, -g, g
+        return log_d, 0.0, c, g, g
     if not _series_ok(A, B):
-        # pi within exp(-(T - 5)) of the boundary: the finite tail samples
-        # taken at their mean |t| (see the module docstring)
-        out = [c_inf * math.log(A), c_inf, 0.0, c_inf / A, c_inf / A**2]
-        if c_fin > 0:
-            a = sum_a / c_fin
-            e = math.exp(-a)
-            d = A + B * e
-            out[0] += c_fin * math.log(d)
-            out[1] += c_fin * A / d
-            out[2] += c_fin * B * e / d
-            g1 = -math.expm1(-a) / d
-            out[3] += c_fin * g1
-            out[4] += c_fin * g1 * g1
+        # pi within exp(-(T - 5)) of the boundary: the tail as n_eff samples
+        # at one e_eff > 0 and the others at e = 0, matching E_1 and E_2
+        # (exact when the tail's positive e take one value; see the module
+        # docstring)
+        n_eff = E[1] * E[1] / E[2] if E[2] > 0 else 0.0
+        e_eff = E[2] / E[1] if E[1] > 0 else 0.0
+        c0 = max(c - n_eff, 0.0)
+        out = [c0 * math.log(A), c0, 0.0, c0 / A, c0 / A / A if c0 else 0.0]
+        if n_eff > 0:
+            d = A + B * e_eff
+            out[0] += n_eff * math.log(d)
+            out[1] += n_eff * A / d
+            out[2] += n_eff * B * e_eff / d
+            g1 = (1.0 - e_eff) / d
+            out[3] += n_eff * g1
+            out[4] += n_eff * g1 * g1
         return tuple(out)
     q = B / A
     j = np.arange(N_TAIL + 1)
@@ -582,6 +587,7 @@ def _node_side(nodes, A, B, derivatives):
         return 0.0, 0.0, 0.0, 0.0, 0.0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         d = A + B * e
+        # d = 1 - B (1 - e) exactly (A + B = 1 in real arithmetic)
         bom = B * om
         log_d = np.where(bom <= 0.5, np.log1p(-bom), np.log(d))
         if A == 0.0:
@@ -646,6 +652,8 @@ def increase(summary, pi_old, pi_new):
             old = sums(summary, pi_old)
             with np.errstate(invalid="ignore"):
                 return new.log_d - old.log_d
+        # d_new - d_old = +-delta (1 - e): delta = pi_new - pi_old, exact
+        # in real arithmetic (no rounding of 1 - pi enters)
         sign = delta if side == 0 else -delta
         _a, w, e, om = summary.nodes[side]
         if w.size:
@@ -657,7 +665,7 @@ def increase(summary, pi_old, pi_new):
             q, q2 = B / A, B2 / A2
             j = np.arange(1, N_TAIL + 1)
             coef = (-1.0) ** (j + 1) * (q2**j - q**j) / j
-            total += c * math.log1p((A2 - A) / A) + float(
+            total += c * math.log1p(sign / A) + float(
                 np.dot(coef, tail[1 : N_TAIL + 1])
             )
     return total
