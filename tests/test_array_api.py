@@ -327,3 +327,16 @@ def test_sample_terms_in_the_namespace_equal_numpy(namespace, X, means, sigma):
         lo_xp, log_max_xp = array_api.sample_terms(X_xp, means, sigma, xp, device)
     np.testing.assert_allclose(_to_numpy(lo_xp), lo, rtol=1e-15)
     np.testing.assert_allclose(_to_numpy(log_max_xp), log_max, rtol=1e-15)
+
+
+def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace):
+    X, weight = _data()
+    local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X, sample_weight=weight)
+    est = TwoGaussianMixturePi(MEANS, SIGMA)
+    with sklearn.config_context(array_api_dispatch=True):
+        for rows in (slice(0, 1500), slice(1500, 1501), slice(1501, None)):
+            est.partial_fit(
+                _asarray(namespace, X[rows]),
+                sample_weight=_asarray(namespace, weight[rows]),
+            )
+        _assert_same_fit(est, local)

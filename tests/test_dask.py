@@ -254,3 +254,19 @@ def test_repeated_dask_fits_are_identical(client, data):
     second = _est("newton").fit(dX, sample_weight=weight)
     for key in first.history_:
         np.testing.assert_array_equal(first.history_[key], second.history_[key])
+
+
+def test_partial_fit_on_dask_batches_equals_the_whole_fit(client, data):
+    # summaries merge by addition: dask batches (one round each) and a NumPy
+    # batch give the fit of their concatenation
+    X, weight = data
+    est = _est("newton")
+    for rows, to_dask in ((slice(0, 7_000), True), (slice(7_000, 9_000), False)):
+        Xb, wb = X[rows], weight[rows]
+        if to_dask:
+            Xb, wb = da.from_array(Xb, chunks=(CHUNK, 1)), da.from_array(wb, CHUNK)
+        est.partial_fit(Xb, sample_weight=wb)
+    est.partial_fit(
+        da.from_array(X[9_000:], chunks=(CHUNK, 1)), sample_weight=weight[9_000:]
+    )
+    _assert_same_fit(est, _est("newton").fit(X, sample_weight=weight))
