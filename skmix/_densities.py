@@ -120,29 +120,41 @@ def sample_terms(X, means, sigma):
         If the log-odds is undefined in float64 (features pulling to
         different components without bound, values near the float64 range).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)
     n, n_features = X.shape
-    lo = np.zeros(n)
-    sq = np.zeros((2, n))
+    log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * _LOG_2PI
+    lo = np.zeros(n) if n_features > 1 else None
+    sq0 = sq1 = None
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(n_features):
-            xj = X[:, j]
+            xj = X[:, j].astype(np.float64, copy=False)
             mu0, mu1 = means[0, j], means[1, j]
             s0, s1 = sigma[0, j], sigma[1, j]
-            z0 = (xj - mu0) / s0
-            z1 = (xj - mu1) / s1
-            sq[0] += z0 * z0
-            sq[1] += z1 * z1
+            z0 = np.subtract(xj, mu0)
+            z0 /= s0
+            z1 = np.subtract(xj, mu1)
+            z1 /= s1
             if s0 == s1:
-                delta = (mu0 - mu1) / s0
-                lo += delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) / s0)
+                term = np.subtract(xj, 0.5 * mu0 + 0.5 * mu1)
+                term /= s0
+                term *= (mu0 - mu1) / s0
             else:
-                term = 0.5 * (z1 - z0) * (z1 + z0)
+                term = z1 - z0
+                term *= z1 + z0
+                term *= 0.5
                 # both distances overflowed: the wider component wins
                 far = np.isnan(term)
                 if far.any():
                     term[far] = math.inf if s0 > s1 else -math.inf
-                lo += term + (math.log(s1) - math.log(s0))
+                term += math.log(s1) - math.log(s0)
+            z0 *= z0
+            z1 *= z1
+            if lo is None:
+                lo, sq0, sq1 = term, z0, z1
+            else:
+                lo += term
+                sq0 = z0 if sq0 is None else np.add(sq0, z0, out=sq0)
+                sq1 = z1 if sq1 is None else np.add(sq1, z1, out=sq1)
         undefined = np.isnan(lo).any()
     if undefined:
         raise ValueError(
@@ -150,10 +162,15 @@ def sample_terms(X, means, sigma):
             "of the two components is undefined (inf - inf). Rescale X, means "
             "and sigma together."
         )
-    log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * _LOG_2PI
-    side0 = lo >= 0
-    log_max = np.where(side0, log_norm[0] - 0.5 * sq[0], log_norm[1] - 0.5 * sq[1])
-    return lo, log_max
+    # log_max = log_norm_side - 0.5 * sq_side
+    side1 = lo < 0
+    sq0 *= -0.5
+    sq0 += log_norm[0]
+    if side1.any():
+        sq1 *= -0.5
+        sq1 += log_norm[1]
+        np.copyto(sq0, sq1, where=side1)
+    return lo, sq0
 
 
 def log_mixture_density(lo, log_max, pi, xp=np):

@@ -706,7 +706,7 @@ _PACKAGE_DIRS = tuple(
 
 def _warn_at_caller(message, category):
     """Warn with the location of the first frame outside skmix and sklearn."""
-    frame, level = sys._getframe(1), 1
+    frame, level = sys._getframe(1), 2  # level 2: the caller of this function
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)

@@ -104,6 +104,27 @@ _A_MIN = 2.0**E_MIN / 2  # smaller |t| are counted at this value
 # the tail series is used while B / A < exp(T_MAX - _TAIL_MARGIN)
 _TAIL_MARGIN = 5.0
 
+def _configure(bin_width=0.25, degree=8):
+    """Set the bin width (a power of two, at most 1/4) and the degree.
+
+    For the accuracy study in ``benchmarks/summary_accuracy.py`` only: every
+    summary in a process must share one layout. Returns the previous values.
+    """
+    global BIN_WIDTH, DEGREE, N_BINS, _M, _CHEB_X, _MOMENTS_TO_WEIGHTS, _NODE_A
+    previous = BIN_WIDTH, DEGREE
+    BIN_WIDTH, DEGREE = float(bin_width), int(degree)
+    N_BINS = N_GEOMETRIC + int(T_MAX / BIN_WIDTH) - int(0.25 / BIN_WIDTH)
+    _M = DEGREE + 1
+    _CHEB_X = np.cos(np.pi * (np.arange(_M) + 0.5) / _M)
+    _MOMENTS_TO_WEIGHTS = (
+        np.where(np.arange(_M)[:, None] == 0, 1.0, 2.0)
+        / _M
+        * np.cos(np.arange(_M)[:, None] * np.pi * (np.arange(_M)[None, :] + 0.5) / _M)
+    )
+    _NODE_A = node_positions()
+    return previous
+
+
 _M = DEGREE + 1
 # Chebyshev points of the first kind, and the matrix that turns a bin's
 # moments into weights on them: sum_i p(u_i) = sum_j w_j g(x_j) for the
@@ -124,13 +145,27 @@ def bin_position(a, xp=np):
     above. ``xp`` is the array namespace (NumPy by default); the arithmetic is
     exact (powers of two).
     """
-    small = a < 0.25
-    mant, expo = np.frexp(xp.maximum(a, _A_MIN)) if xp is np else _frexp(a, xp)
+    if xp is not np:
+        small = a < 0.25
+        mant, expo = _frexp(a, xp)
+        y = a * (1.0 / BIN_WIDTH)
+        b = xp.floor(y)
+        index = xp.where(small, expo - E_MIN, N_GEOMETRIC - round(0.25 / BIN_WIDTH) + b)
+        u = xp.where(small, 4.0 * mant - 3.0, 2.0 * (y - b) - 1.0)
+        return xp.astype(index, xp.int64), u
     y = a * (1.0 / BIN_WIDTH)
-    b = xp.floor(y)
-    index = xp.where(small, expo - E_MIN, N_GEOMETRIC - 1 + b)
-    u = xp.where(small, 4.0 * mant - 3.0, 2.0 * (y - b) - 1.0)
-    return xp.astype(index, xp.int64) if xp is not np else index.astype(np.intp), u
+    b = np.floor(y)
+    u = y - b
+    u *= 2.0
+    u -= 1.0
+    b += N_GEOMETRIC - round(0.25 / BIN_WIDTH)
+    index = b.astype(np.intp)
+    small = np.flatnonzero(a < 0.25)
+    if small.size:
+        mant, expo = np.frexp(np.maximum(a[small], _A_MIN))
+        index[small] = expo - E_MIN
+        u[small] = 4.0 * mant - 3.0
+    return index, u
 
 
 def _frexp(a, xp):
@@ -151,7 +186,8 @@ def node_positions():
     """``a`` at each bin's Chebyshev points: shape ``(N_BINS, DEGREE + 1)``."""
     e = np.arange(E_MIN, E_MAX + 1, dtype=float)
     geometric = np.ldexp((_CHEB_X + 3.0) / 4.0, e[:, None].astype(int))
-    b = np.arange(1, N_BINS - N_GEOMETRIC + 1, dtype=float)
+    first = round(0.25 / BIN_WIDTH)  # the uniform bins start at 1/4
+    b = np.arange(first, first + N_BINS - N_GEOMETRIC, dtype=float)
     uniform = (b[:, None] + (_CHEB_X + 1.0) / 2.0) * BIN_WIDTH
     return np.vstack([geometric, uniform])
 
@@ -160,16 +196,19 @@ _NODE_A = node_positions()
 
 
 def chebyshev_moments(u, weight=None):
-    """``s * T_k(u)`` for k = 0 .. DEGREE: shape ``(len(u), DEGREE + 1)``."""
-    out = np.empty((len(u), _M))
-    out[:, 0] = 1.0
-    out[:, 1] = u
-    two_u = 2.0 * u
+    """``s * T_k(u)`` for k = 0 .. DEGREE: shape ``(DEGREE + 1, len(u))``."""
+    out = np.empty((_M, len(u)))
+    if weight is None:
+        out[0] = 1.0
+        out[1] = u
+    else:
+        out[0] = weight
+        np.multiply(u, weight, out=out[1])
+    two_u = u + u
     for k in range(2, _M):
-        np.multiply(two_u, out[:, k - 1], out=out[:, k])
-        out[:, k] -= out[:, k - 2]
-    if weight is not None:
-        out *= weight[:, None]
+        # s T_k = 2 u (s T_{k-1}) - s T_{k-2}: the weight rides along
+        np.multiply(two_u, out[k - 1], out=out[k])
+        out[k] -= out[k - 2]
     return out
 
 
@@ -339,13 +378,12 @@ class _Accumulator:
             )
         if ab.size:
             index, u = bin_position(ab)
-            index += sb * N_BINS
-            vals = chebyshev_moments(u, wb)
+            index[sb] += N_BINS
+            with np.errstate(over="ignore", invalid="ignore"):  # weights ~1e308
+                vals = chebyshev_moments(u, wb)
             flat = self.moments.reshape(2 * N_BINS, _M)
             for k in range(_M):
-                flat[:, k] += np.bincount(
-                    index, weights=vals[:, k], minlength=2 * N_BINS
-                )
+                flat[:, k] += np.bincount(index, weights=vals[k], minlength=2 * N_BINS)
         self.count += n
         with np.errstate(invalid="ignore", over="ignore"):
             if weight is None:
@@ -355,7 +393,7 @@ class _Accumulator:
             else:
                 self.weight += float(np.sum(weight))
                 self.min_weight = min(self.min_weight, float(weight.min()))
-                self.log_max.append(float(np.dot(weight, m)))
+                self.log_max.append(float(np.add.reduce(weight * m)))
 
     def freeze(self):
         """The :class:`Summary` of everything added."""
@@ -512,7 +550,7 @@ def _tail_sums_sides(tail, a, side, weight):
             power *= e
             tail[s, j] += power.sum()
         tail[s, N_TAIL + 1] += ws[~finite].sum()
-        tail[s, N_TAIL + 2] += np.dot(ws[finite], at[finite])
+        tail[s, N_TAIL + 2] += np.add.reduce(ws[finite] * at[finite])
 
 
 class Sums(NamedTuple):
@@ -531,6 +569,11 @@ def _side_weights(pi, side):
 
 def _series_ok(A, B):
     return A > 0 and (B == 0 or math.log(B) - math.log(A) < T_MAX - _TAIL_MARGIN)
+
+
+def _dot(a, b):
+    # small vectors: a NumPy reduction, no BLAS call
+    return np.add.reduce(np.multiply(a, b))
 
 
 def _tail_side(tail, A, B):
@@ -568,16 +611,16 @@ def _tail_side(tail, A, B):
     j = np.arange(N_TAIL + 1)
     mq = (-q) ** j  # (-q)**j
     # log d = c log A + sum_{j>=1} (-1)**(j+1) q**j E_j / j
-    log_d = c * math.log(A) - float(np.dot(mq[1:] / j[1:], E[1:]))
-    r_own = float(np.dot(mq, E))  # 1 / (1 + q e)
-    r_other = -float(np.dot(mq[1:], E[1:]))  # q e / (1 + q e)
+    log_d = c * math.log(A) - float(_dot(mq[1:] / j[1:], E[1:]))
+    r_own = float(_dot(mq, E))  # 1 / (1 + q e)
+    r_other = -float(_dot(mq[1:], E[1:]))  # q e / (1 + q e)
     # g1 = (1 - e) / (A (1 + q e)); g2 = g1**2
     inv = mq
     g1c = inv.copy()
     g1c[1:] -= inv[:-1]
     g2c = np.convolve(g1c, g1c)[: N_TAIL + 1]
-    g1 = float(np.dot(g1c, E)) / A
-    g2 = float(np.dot(g2c, E)) / (A * A)
+    g1 = float(_dot(g1c, E)) / A
+    g2 = float(_dot(g2c, E)) / (A * A)
     return log_d, r_own, r_other, g1, g2
 
 
@@ -665,7 +708,5 @@ def increase(summary, pi_old, pi_new):
             q, q2 = B / A, B2 / A2
             j = np.arange(1, N_TAIL + 1)
             coef = (-1.0) ** (j + 1) * (q2**j - q**j) / j
-            total += c * math.log1p(sign / A) + float(
-                np.dot(coef, tail[1 : N_TAIL + 1])
-            )
+            total += c * math.log1p(sign / A) + float(_dot(coef, tail[1 : N_TAIL + 1]))
     return total

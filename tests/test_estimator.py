@@ -1,5 +1,7 @@
+import math
 import pickle
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,8 @@ from _reference import (
     fisher_stderr,
     mixture_logpdf,
 )
+from scipy.special import logsumexp
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -542,3 +546,180 @@ def test_a_difference_of_totals_would_stop_at_the_wrong_iteration():
         est.history_["diff_loglik"][1:], ref["diff_loglik"][1:], atol=1e-9
     )
     assert est.n_iter_ == len(ref["pi"]) - 1
+
+
+# -- issue 9: hardening ------------------------------------------------------
+
+
+def test_every_method_is_safe_from_several_threads():
+    """Issue 9.1: a shared scratch buffer gave wrong intervals from 4 threads."""
+    X, _ = make_mixture(30_000, pi=0.3, random_state=0)
+    est = TwoGaussianMixturePi(solver="newton").fit(X)
+    serial = [est.confidence_interval(), est.confidence_interval(method="wald")]
+    stderr = est.pi_stderr_
+
+    def work(i):
+        if i % 2:
+            return est.confidence_interval(), est.pi_stderr_
+        return est.confidence_interval(method="wald"), est.pi_stderr_
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(16)))
+    for i, (interval, se) in enumerate(results):
+        assert interval == serial[0 if i % 2 else 1]
+        assert se == stderr
+
+
+@pytest.mark.parametrize(
+    ("scale", "sigma"),
+    [(1.0, (1e-3, 1e3)), (1e3, (1e-6, 1e6)), (1e-197, (1e-200, 1.0))],
+)
+def test_loglik_is_accurate_with_very_different_sigmas(scale, sigma):
+    """Issue 9.2: the old constant cancelled (-207.8263 for -207.8221)."""
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1e-3, 50), rng.normal(0, 1e3, 50)][:, None] * scale
+    if sigma[1] == 1.0:
+        X = np.r_[rng.normal(0, 1e-200, 50), rng.normal(0, 1.0, 50)][:, None]
+    est = TwoGaussianMixturePi(means=(0, 0), sigma=sigma, solver="newton").fit(X)
+    l0, l1 = exact_log_densities(X, (0, 0), sigma)
+    with np.errstate(divide="ignore"):  # pi_ may be 0 or 1
+        ref = logsumexp([np.log(est.pi_) + l0, np.log1p(-est.pi_) + l1], axis=0).sum()
+    assert est.loglik_ == pytest.approx(ref, rel=1e-10)
+    assert est.score(X) * len(X) == pytest.approx(ref, rel=1e-10)
+
+
+def test_results_do_not_depend_on_a_common_offset():
+    """Issue 9.3: unequal sigmas with data near 1e12 gave another pi."""
+    X, _ = make_mixture(300, pi=0.3, random_state=0)
+    far = X + 1e12
+    near = far - 1e12  # the same offsets, exactly
+    a = TwoGaussianMixturePi(means=(1e12, 1e12 + 2), sigma=(1, 1.5)).fit(far)
+    b = TwoGaussianMixturePi(means=(0, 2), sigma=(1, 1.5)).fit(near)
+    assert a.pi_ == pytest.approx(b.pi_, abs=1e-8)
+    np.testing.assert_allclose(a.predict_proba(far), b.predict_proba(near), atol=1e-8)
+    np.testing.assert_allclose(a.score_samples(far), b.score_samples(near), rtol=1e-8)
+
+
+@pytest.mark.parametrize("pi_init", [1e-15, 1 - 1e-16])
+def test_em_from_the_edge_reaches_the_maximum(pi_init):
+    """Issue 9.4: pi_init=1e-15 stopped after one iteration, 'converged'."""
+    X, _ = make_mixture(30_000, pi=0.3, random_state=0)
+    est = TwoGaussianMixturePi(pi_init=pi_init).fit(X)
+    ref = TwoGaussianMixturePi(solver="newton", tol=1e-12).fit(X)
+    assert est.converged_
+    assert est.pi_ == pytest.approx(ref.pi_, abs=1e-3)
+
+
+def test_score_samples_on_the_boundary_is_the_remaining_density():
+    """Issue 9.6: at pi_ = 1, score_samples(400) was -inf."""
+    x = np.random.default_rng(0).normal(-1.0, 1.0, size=(400, 1))
+    est = TwoGaussianMixturePi(solver="newton").fit(x)
+    assert est.pi_ == 1.0
+    expected = norm.logpdf([400.0, -1e6], 0.0, 1.0)
+    np.testing.assert_allclose(
+        est.score_samples([[400.0], [-1e6]]), expected, rtol=1e-14
+    )
+    assert np.isfinite(est.score([[400.0]]))
+    assert np.isfinite(est.bic(np.array([[400.0]])))
+
+
+def test_set_params_after_fit_does_not_change_the_fitted_model():
+    """Issue 9.7: predict_proba and sample used the new means with the old pi_."""
+    X, _ = make_mixture(2000, pi=0.3, random_state=0)
+    est = TwoGaussianMixturePi().fit(X)
+    proba = est.predict_proba(X[:20])
+    est.set_params(means=(5.0, 9.0), sigma=3.0)
+    np.testing.assert_array_equal(est.predict_proba(X[:20]), proba)
+    sample, _ = est.sample(5000, random_state=0)
+    assert abs(sample.mean() - (0.3 * 0 + 0.7 * 2)) < 0.1
+
+
+def test_stderr_of_nearly_identical_components():
+    """Issue 9.8: 1 - u cancelled (relative error 1e-5 for means (0, 1e-12))."""
+    x = np.random.default_rng(0).normal(size=(5000, 1))
+    est = TwoGaussianMixturePi(means=(0, 1e-12), pi_init=0.3, max_iter=1).fit(x)
+    # the log-odds in closed form, then (f0 - f1) / max(f0, f1) = +-(1 - e^-|t|)
+    t = -1e-12 * (x[:, 0] - 0.5e-12)
+    score = np.sign(t) * -np.expm1(-np.abs(t))
+    pi = est.pi_
+    d = np.where(t >= 0, pi + (1 - pi) * np.exp(-np.abs(t)), 1 - pi + pi * np.exp(t))
+    info = math.fsum((score / d) ** 2)
+    assert est.pi_stderr_ == pytest.approx(1 / math.sqrt(info), rel=1e-10)
+
+
+@pytest.mark.parametrize("n", [1_000, 300_000])
+def test_fitted_state_is_small_and_survives_pickling(n):
+    """Issue 9.11: a pickle of 8 bytes per sample; now the summary only."""
+    X, _ = make_mixture(n, pi=0.4, random_state=0)
+    est = TwoGaussianMixturePi().fit(X)
+    data = pickle.dumps(est)
+    assert len(data) < 100_000
+    clone = pickle.loads(data)
+    assert clone.pi_stderr_ == est.pi_stderr_
+    assert clone.confidence_interval() == est.confidence_interval()
+
+
+def test_huge_max_iter_is_accepted():
+    """Issue 9.12: max_iter=10**11 raised MemoryError (preallocated path)."""
+    est = TwoGaussianMixturePi(max_iter=10**11).fit(X_SEED)
+    assert est.converged_ and len(est.history_["pi"]) == est.n_iter_ + 1
+
+
+def test_convergence_warning_points_at_the_caller():
+    """Issue 9.14: the warning pointed at sklearn/base.py."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TwoGaussianMixturePi(max_iter=2).fit(X_SEED)
+    (warning,) = [w for w in caught if w.category is ConvergenceWarning]
+    assert warning.filename == __file__
+
+
+def test_newton_onto_a_boundary_maximum_in_one_step_is_converged():
+    """Issue 9.14: max_iter=1 landing exactly on the boundary maximum."""
+    x = np.random.default_rng(0).normal(-1.0, 1.0, size=(400, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = TwoGaussianMixturePi(solver="newton", pi_init=0.999, max_iter=1).fit(x)
+    assert est.pi_ == 1.0 and est.converged_
+
+
+def test_wald_interval_on_the_boundary_warns_and_points_to_profile():
+    """Issue 9.17: a standard error on the boundary is no standard error."""
+    x = np.random.default_rng(0).normal(-1.0, 1.0, size=(400, 1))
+    est = TwoGaussianMixturePi(solver="newton").fit(x)
+    assert est.pi_ == 1.0
+    with pytest.warns(UserWarning, match="method='profile'"):
+        est.confidence_interval(method="wald")
+    low, high = est.confidence_interval()
+    assert high == 1.0 and low < 1.0
+
+
+def test_no_blas_call_in_the_fit(monkeypatch):
+    """Issue 9.19: np.dot per block ran BLAS threads (slow on a loaded machine)."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("BLAS call in the fit")
+
+    X, _ = make_mixture(200_000, pi=0.4, random_state=0)
+    weight = np.random.default_rng(0).uniform(0.5, 2, len(X))
+    monkeypatch.setattr(np, "dot", forbidden)
+    monkeypatch.setattr(np, "einsum", forbidden)
+    TwoGaussianMixturePi().fit(X)
+    TwoGaussianMixturePi().fit(X, sample_weight=weight)
+
+
+@pytest.mark.parametrize("alpha", [0.95, 0.9, 0.51])
+def test_alpha_above_one_half_raises(alpha):
+    """Issue 9.25: confidence_interval(0.95) silently gave a 5% interval."""
+    est = TwoGaussianMixturePi().fit(X_SEED)
+    with pytest.raises(ValueError, match=r"alpha=0\.05 for a 95% interval"):
+        est.confidence_interval(alpha)
+
+
+def test_verbose_reports_the_pass_and_the_interval_search(capsys):
+    """Issue 9.26: long work gave no feedback."""
+    est = TwoGaussianMixturePi(verbose=1).fit(X_SEED)
+    est.confidence_interval()
+    out = capsys.readouterr().out
+    assert f"Summarised {len(X_SEED)} samples in " in out
+    assert "profile interval (" in out and " s" in out
