@@ -1,14 +1,21 @@
 """Array API inputs (array-api-strict, PyTorch, CuPy, ...): compute there.
 
 With ``sklearn.set_config(array_api_dispatch=True)`` and X from a non-NumPy
-Array API namespace, the per-sample terms are computed in that namespace and
-on X's device, and each pass of the solvers is a few reductions there, whose
-results (four floats) come back to the host. The solvers themselves are the
-NumPy ones: they only need ``const``, ``total`` and ``sums(pi, derivatives)``.
+Array API namespace, ``fit`` builds the summary of :mod:`skmix._summary` in
+that namespace and on X's device (:func:`summarize`), block by block; only
+the summary's sums (tens of KB per block, whatever its length) come to the
+host, where they are added and the NumPy solvers run on them. The fitted
+state is therefore NumPy (it pickles and deep-copies); the prediction methods
+compute in X's namespace and return arrays there.
 
-The formulas are those of the NumPy kernels (the factored log-odds, the ratio
-``u = exp(-|lo|)`` split by side), written with the standard's functions
-only; the NumPy path keeps its faster, blockwise kernels.
+The per-sample formulas are those of the NumPy build, written with the
+standard's functions only: :func:`sample_terms` (tested equal to
+:func:`skmix._densities.sample_terms`), the bins of
+:func:`skmix._summary.bin_position` (shared) and the Chebyshev recurrence.
+The backends differ in the reduction: the standard has no bincount or
+scatter-add, so :func:`_binned_moments` sorts each block and takes
+differences of cumulative sums at the bins' ends; PyTorch uses its
+``index_add_`` (:func:`_binned_moments_scatter`).
 """
 
 import math
@@ -22,34 +29,33 @@ from sklearn.utils._array_api import (
     move_to,
 )
 
+from . import _summary as layout
 from ._densities import log_mixture_density, posterior_logit
-from ._summary import (
-    BIN_WIDTH,
-    DEGREE,
-    E_MAX,
-    E_MIN,
-    N_BINS,
-    N_TAIL,
-    T_MAX,
-    Summary,
-    bin_position,
-    merge,
-)
+from ._summary import Summary, bin_position, merge
 
 # Rows per block of the summary's build: its temporaries are about 25 arrays
 # of this many float64 (the Chebyshev columns and their cumulative sums), and
 # the sort-based bin sums round to a few eps times a block's total weight.
 BLOCK_ROWS = 1 << 16
-# Edges of the bins of |t| (see skmix._summary.bin_position): bin b holds
-# _A_EDGES[b] <= |t| < _A_EDGES[b + 1]; the first bin starts at 0.
-_A_EDGES = np.concatenate(
-    [
-        [0.0],
-        np.ldexp(1.0, np.arange(E_MIN, E_MAX + 1)),
-        BIN_WIDTH * np.arange(2, round(T_MAX / BIN_WIDTH) + 1),
-    ]
-)
-assert _A_EDGES.shape == (N_BINS + 1,) and _A_EDGES[-1] == T_MAX
+
+
+def bin_edges():
+    """Edges of the bins of ``|t|`` of :func:`skmix._summary.bin_position`.
+
+    Bin ``b`` holds ``edges[b] <= |t| < edges[b + 1]``; the first bin starts
+    at 0 (smaller ``|t|`` are counted in it), the last ends at ``T_MAX``.
+    Read from the summary's layout when called.
+    """
+    h = layout.BIN_WIDTH
+    edges = np.concatenate(
+        [
+            [0.0],
+            np.ldexp(1.0, np.arange(layout.E_MIN, layout.E_MAX + 1)),
+            h * np.arange(round(0.25 / h) + 1, round(layout.T_MAX / h) + 1),
+        ]
+    )
+    assert edges.shape == (layout.N_BINS + 1,) and edges[-1] == layout.T_MAX
+    return edges
 
 
 def array_api_namespace(*arrays):
@@ -176,7 +182,7 @@ def summarize(X, means, sigma, sample_weight, xp, device):
     -------
     summary : Summary
     """
-    edges = xp.asarray(_A_EDGES, dtype=float_dtype(xp, device), device=device)
+    edges = xp.asarray(bin_edges(), dtype=float_dtype(xp, device), device=device)
     n_samples = X.shape[0]
     parts = []
     for start in range(0, n_samples, BLOCK_ROWS):
@@ -193,7 +199,7 @@ def _block_summary(t, m, weight, edges, xp):
     """The summary of one block of ``t``, ``m`` and weights (or None)."""
     a = xp.abs(t)
     side1 = t < 0
-    body = a < T_MAX
+    body = a < layout.T_MAX
     if weight is None:
         count = t.shape[0]
         total, min_weight = float(count), 1.0
@@ -229,7 +235,7 @@ def _chebyshev_columns(u, weight, xp):
     :func:`skmix._summary.chebyshev_moments` in namespace ``xp``."""
     columns = [xp.ones_like(u), u]
     two_u = 2.0 * u
-    for _ in range(2, DEGREE + 1):
+    for _ in range(2, layout.DEGREE + 1):
         columns.append(two_u * columns[-1] - columns[-2])
     return xp.stack(columns, axis=1) * weight[:, None]
 
@@ -275,10 +281,12 @@ def _binned_moments(t, a, body, w_body, edges, xp):
 def _binned_moments_scatter(a, side1, body, w_body, xp):
     """The same sums as :func:`_binned_moments`, by PyTorch's ``index_add_``."""
     index, columns = _body_columns(a, body, w_body, xp)
-    index = index + xp.astype(side1, index.dtype) * N_BINS
-    out = xp.zeros((2 * N_BINS, DEGREE + 1), dtype=a.dtype, device=a.device)
+    index = index + xp.astype(side1, index.dtype) * layout.N_BINS
+    out = xp.zeros(
+        (2 * layout.N_BINS, layout.DEGREE + 1), dtype=a.dtype, device=a.device
+    )
     out.index_add_(0, index, columns)
-    return xp.reshape(out, (2, N_BINS, DEGREE + 1))
+    return xp.reshape(out, (2, layout.N_BINS, layout.DEGREE + 1))
 
 
 def _tail_sums(a, side1, w_tail, xp):
@@ -292,7 +300,7 @@ def _tail_sums(a, side1, w_tail, xp):
         w = xp.where(side, w_tail, 0.0)
         sums = [xp.sum(w)]
         power = w
-        for _ in range(N_TAIL):
+        for _ in range(layout.N_TAIL):
             power = power * e
             sums.append(xp.sum(power))
         sums.append(xp.sum(xp.where(finite, 0.0, w)))

@@ -3,7 +3,7 @@
 ``fit`` is one round over the chunks of rows: each chunk's summary of the
 log-odds (:mod:`skmix._summary`) is built where the chunk lives
 (:func:`chunk_summary`, one task per chunk), the summaries are added in a tree
-of ``TREE_FAN_IN``-way additions, and only their sum, a few KB, comes to the
+of ``TREE_FAN_IN``-way additions, and only their sum (tens of KB) comes to the
 client, where the solver and the inference run on it. Nothing per-sample is
 persisted on the workers, and the fitted estimator holds no reference to the
 cluster: it pickles, and computes ``pi_stderr_`` and its intervals, after the

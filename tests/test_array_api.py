@@ -18,6 +18,7 @@ import sklearn
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
+from skmix import _summary as summary_module
 from skmix._densities import check_components, sample_terms
 from skmix._summary import DEGREE, N_BINS, N_TAIL, bin_position, summarize_block
 
@@ -225,7 +226,7 @@ def test_repeated_fits_are_identical(namespace):
 def test_bin_edges_are_those_of_bin_position():
     # the sort-based build finds bins by their edges; they must be exactly
     # where skmix._summary.bin_position changes bin
-    edges = array_api._A_EDGES
+    edges = array_api.bin_edges()
     index, _ = bin_position(edges[:-1])
     np.testing.assert_array_equal(index, np.arange(N_BINS))
     index, _ = bin_position(np.nextafter(edges[1:], 0.0))
@@ -235,7 +236,7 @@ def test_bin_edges_are_those_of_bin_position():
 def _hard_log_odds(seed=0):
     """t on and next to every bin edge, at 0, -0.0, tiny, huge and infinite."""
     rng = np.random.default_rng(seed)
-    edges = array_api._A_EDGES
+    edges = array_api.bin_edges()
     special = np.concatenate(
         [
             edges,
@@ -274,7 +275,7 @@ def test_summary_built_in_the_namespace_equals_the_numpy_build(
     with sklearn.config_context(array_api_dispatch=True):
         t_xp = _asarray(namespace, t)
         xp, device = array_api.array_api_namespace(t_xp)
-        edges = xp.asarray(array_api._A_EDGES, dtype=xp.float64, device=device)
+        edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
         summary = array_api._block_summary(
             t_xp,
             _asarray(namespace, m),
@@ -285,11 +286,11 @@ def test_summary_built_in_the_namespace_equals_the_numpy_build(
     # the binning, against plain counting by the edges
     keep = np.ones(t.size, bool) if weight is None else weight > 0
     a, side = np.abs(t[keep]), (t[keep] < 0).astype(int)
-    body = a < array_api._A_EDGES[-1]
+    body = a < array_api.bin_edges()[-1]
     counts = np.zeros((2, N_BINS))
     np.add.at(
         counts,
-        (side[body], np.searchsorted(array_api._A_EDGES, a[body], "right") - 1),
+        (side[body], np.searchsorted(array_api.bin_edges(), a[body], "right") - 1),
         1.0 if weight is None else weight[keep][body],
     )
     # a bin's sums are differences of cumulative sums over the block, so they
@@ -340,3 +341,28 @@ def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace)
                 sample_weight=_asarray(namespace, weight[rows]),
             )
         _assert_same_fit(est, local)
+
+
+@pytest.mark.parametrize(("bin_width", "degree"), [(0.125, 6), (0.0625, 4)])
+def test_other_layouts_of_the_summary(namespace, bin_width, degree):
+    # the layout is read when the build runs (benchmarks/summary_accuracy.py
+    # changes it): bins and moments still match the NumPy build
+    previous = summary_module._configure(bin_width, degree)
+    try:
+        t, m, weight = _hard_log_odds(seed=1)
+        reference = summarize_block(t, m, weight)
+        with sklearn.config_context(array_api_dispatch=True):
+            t_xp = _asarray(namespace, t)
+            xp, device = array_api.array_api_namespace(t_xp)
+            edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
+            summary = array_api._block_summary(
+                t_xp, _asarray(namespace, m), _asarray(namespace, weight), edges, xp
+            )
+        assert summary.moments.shape == (2, summary_module.N_BINS, degree + 1)
+        atol = 8 * np.finfo(float).eps * weight.sum()
+        np.testing.assert_allclose(
+            summary.moments, reference.moments, rtol=0, atol=atol
+        )
+        np.testing.assert_allclose(summary.tail, reference.tail, rtol=1e-14)
+    finally:
+        summary_module._configure(*previous)
