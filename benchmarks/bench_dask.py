@@ -164,7 +164,7 @@ def main(argv=None):
     )
     parser.add_argument("--chunk", type=float, default=5e6, help="rows per chunk")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3, help="best of, in memory")
+    parser.add_argument("--repeat", type=int, default=5, help="best of, in memory")
     parser.add_argument("--dir", type=Path, help="where to write the .npy file")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
