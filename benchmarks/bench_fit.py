@@ -5,9 +5,19 @@ random_state=1)``: 0.8 N(0, 1) + 0.2 N(2, 1)), with its settings (means
 (0, 2), sigma 1, pi_init 0.5, tol 1e-5), it reports the best of ``--repeat``
 runs of:
 
-- skmix, ``solver="em"`` (the default) and ``solver="newton"``: fit time,
-  iterations, time per iteration, peak memory allocated during the fit
-  (tracemalloc, in a separate untimed run) relative to the size of X, pi;
+- skmix, ``solver="em"`` (the default) and ``solver="newton"``, the whole
+  ``fit`` (validation, the one-pass summary, the solver, the standard
+  error): with the compiled summary build where numba is installed, and with
+  the NumPy build only; peak memory allocated during the fit (tracemalloc, in
+  a separate untimed run) relative to the size of X; pi;
+- ``per_pass``: skmix's previous method (commit 975c6f4), a one-time pass
+  then one pass over n stored ratios per EM iteration, with its compiled and
+  its NumPy kernels (``benchmarks/per_pass_reference.py``);
+- ``plain``: the best plain NumPy EM: the log-densities computed once
+  (scipy.stats.norm.logpdf) and turned into the ratio f1/f0, then one
+  vectorised pass per iteration into preallocated buffers (d = pi + (1 - pi)
+  ratio, the responsibilities pi / d and their mean, the log-likelihood
+  sum(log d) + const);
 - ``numpy``: a plain transcription of the tutorial's formulas
   (scipy.stats.norm.pdf for both densities, then its E-step / M-step /
   log-likelihood loop), the naive reference;
@@ -17,11 +27,14 @@ runs of:
 - ``floor``: one ``np.log`` pass over an array of n float64 (into a
   preallocated output);
 - ``R``: the tutorial's own R code on the same data, only where ``Rscript``
-  with dplyr is installed (silently left out otherwise).
+  with dplyr is installed (silently left out otherwise);
+- one evaluation of the summary at a value of pi (all the sums EM and Newton
+  need), in microseconds.
 
-Ratios: each reference's time over skmix EM's, and skmix's time per
-iteration over the floor (fit time / iterations: the one-time precompute is
-counted in). Run ``python benchmarks/bench_fit.py --help`` for the options.
+Ratios: each reference's time over skmix EM's, and skmix's whole fit over the
+floor. ``--load K`` runs K busy processes during the timings (a competing
+load, e.g. one per core) to show how the fit degrades. Run ``python
+benchmarks/bench_fit.py --help`` for the options.
 """
 
 import os
@@ -50,7 +63,15 @@ from scipy.stats import norm
 
 import skmix
 from skmix import TwoGaussianMixturePi, make_mixture
+from skmix._densities import check_components
 from skmix._kernels import compiled_summarize, numpy_kernels_only
+from skmix._summary import increase, summarize_numpy, sums
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from per_pass_reference import (
+    compiled_side_sums as per_pass_compiled_kernel,
+)
+from per_pass_reference import fit as per_pass_fit
 
 MEANS, SIGMA, PI, PI_INIT, TOL = (0.0, 2.0), 1.0, 0.8, 0.5, 1e-5
 GMM_MAX_N = 1_000_000
@@ -112,6 +133,60 @@ def seed_transcription(x):
         if ll - ll_old < TOL:
             break
     return pi, iteration
+
+
+def plain_numpy_em(x):
+    """The best plain NumPy EM: densities once, one vectorised pass per step."""
+    lf0 = norm.logpdf(x, MEANS[0], SIGMA)
+    lf1 = norm.logpdf(x, MEANS[1], SIGMA)
+    ratio = np.exp(lf1 - lf0)  # f1 / f0 (finite on these data)
+    const = lf0.sum()
+    d, r = np.empty_like(x), np.empty_like(x)
+    n = len(x)
+
+    def step(pi):
+        np.multiply(ratio, 1.0 - pi, out=d)
+        np.add(d, pi, out=d)
+        np.divide(pi, d, out=r)
+        new_pi = np.add.reduce(r) / n
+        np.log(d, out=d)
+        return new_pi, const + np.add.reduce(d)
+
+    pi = PI_INIT
+    new_pi, ll = step(pi)
+    iteration = 0
+    while iteration < 1000:
+        iteration += 1
+        pi = new_pi
+        ll_old = ll
+        new_pi, ll = step(pi)
+        if ll - ll_old < TOL:
+            break
+    return pi, iteration
+
+
+def summary_evaluation_us(X):
+    """Microseconds for the sums at one pi plus one increase (best of many)."""
+    summary = summarize_numpy(X[:100_000], *check_components(MEANS, SIGMA, 1))
+    t, _ = best_time(
+        lambda: (sums(summary, 0.3, True), increase(summary, 0.3, 0.31)), 50
+    )
+    return 1e6 * t
+
+
+@contextlib.contextmanager
+def competing_load(processes):
+    """``processes`` busy Python processes while the block runs."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(processes)
+    ]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
 
 
 def sklearn_gmm(X):
@@ -281,7 +356,7 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
     row["floor_s"] = log_floor(X, repeat)
 
     # skmix as installed (with the compiled kernel if numba is there), and,
-    # when it is, also with the NumPy kernels only
+    # when it is, also with the NumPy build only
     kernels = {"": contextlib.nullcontext}
     if compiled_summarize(10**9) is not None:
         kernels["_numpy_kernels"] = numpy_kernels_only
@@ -300,11 +375,20 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
             row[solver + suffix] = {
                 "time_s": t,
                 "n_iter": est.n_iter_,
-                "time_per_iter_s": t / est.n_iter_,
                 "peak_mem_over_X": peak / x_bytes,
                 "pi": est.pi_,
             }
 
+    comp = check_components(MEANS, SIGMA, 1)
+    kinds = ["numpy"] + (["compiled"] if per_pass_compiled_kernel() else [])
+    for kind in kinds:
+        per_pass_fit(X[:50_000], *comp, kernel=kind)  # compile outside the timing
+        t, res = best_time(
+            lambda kind=kind: per_pass_fit(X, *comp, kernel=kind), repeat
+        )
+        row[f"per_pass_{kind}"] = {"time_s": t, "n_iter": res.n_iter, "pi": res.pi}
+    t, (pi, n_iter) = best_time(lambda: plain_numpy_em(X[:, 0]), repeat)
+    row["plain"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
     t, (pi, n_iter) = best_time(lambda: seed_transcription(X[:, 0]), repeat)
     row["numpy"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
     if n <= gmm_max_n:
@@ -315,11 +399,15 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
     if with_r and n <= r_max_n:
         t, pi, n_iter = run_r(X[:, 0], repeat)
         row["R"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
+    row["evaluation_us"] = summary_evaluation_us(X)
 
     em = row["em"]["time_s"]
     row["ratios"] = {
         f"{ref}_over_em": row[ref]["time_s"] / em
         for ref in (
+            "per_pass_compiled",
+            "per_pass_numpy",
+            "plain",
             "numpy",
             "gmm",
             "R",
@@ -330,63 +418,53 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
         )
         if ref in row
     }
+    if "em_numpy_kernels" in row:
+        row["ratios"]["per_pass_numpy_over_em_numpy_kernels"] = (
+            row["per_pass_numpy"]["time_s"] / row["em_numpy_kernels"]["time_s"]
+        )
     for solver in ("em", "newton", "em_numpy_kernels", "newton_numpy_kernels"):
-        if solver not in row:
-            continue
-        row["ratios"][f"{solver}_iter_over_floor"] = (
-            row[solver]["time_per_iter_s"] / row["floor_s"]
-        )
-        row["ratios"][f"{solver}_ns_per_sample_iter"] = (
-            1e9 * row[solver]["time_per_iter_s"] / n
-        )
+        if solver in row:
+            row["ratios"][f"{solver}_over_floor"] = (
+                row[solver]["time_s"] / row["floor_s"]
+            )
     return row
 
 
 def print_header():
     print(
-        f"{'n':>11} {'floor ms':>10} {'EM ms':>10} {'it':>3} {'Newton ms':>10} "
-        f"{'it':>3} {'numpy ms':>10} {'GMM ms':>10} {'it':>3} {'R ms':>10} "
-        f"{'numpy/EM':>9} {'GMM/EM':>7} {'R/EM':>6} {'EM/Newt':>8} "
-        f"{'EMit/fl':>8} {'Nit/fl':>7} {'ns/s/it':>8} {'memEM':>6} {'memN':>5}"
+        f"{'n':>11} {'floor ms':>9} {'EM ms':>9} {'it':>3} {'Newton ms':>9} "
+        f"{'EM/fl':>6} {'perpass/EM':>10} {'plain/EM':>8} {'numpy/EM':>8} "
+        f"{'GMM/EM':>7} {'R/EM':>6} {'memEM':>6} {'eval us':>7}"
     )
 
 
 def print_row(r):
     q = r["ratios"]
 
-    def ms(seconds):
-        return f"{1e3 * seconds:10.2f}"
-
-    def opt(key, fmt, value=None):
-        v = value if value is not None else q.get(key)
+    def opt(key, fmt):
+        v = q.get(key)
         width = int(fmt.split(".")[0].rstrip("df"))
         return format(v, fmt) if v is not None else "-".rjust(width)
 
+    per_pass = "per_pass_compiled_over_em"
+    if per_pass not in q:
+        per_pass = "per_pass_numpy_over_em"
     print(
-        f"{r['n']:>11,} {ms(r['floor_s'])} {ms(r['em']['time_s'])} "
-        f"{r['em']['n_iter']:>3} {ms(r['newton']['time_s'])} "
-        f"{r['newton']['n_iter']:>3} {ms(r['numpy']['time_s'])} "
-        f"{opt(None, '10.2f', 1e3 * r['gmm']['time_s'] if 'gmm' in r else None)} "
-        f"{opt(None, '3d', r['gmm']['n_iter'] if 'gmm' in r else None)} "
-        f"{opt(None, '10.2f', 1e3 * r['R']['time_s'] if 'R' in r else None)} "
-        f"{q['numpy_over_em']:9.2f} {opt('gmm_over_em', '7.1f')} "
-        f"{opt('R_over_em', '6.1f')} {1 / q['newton_over_em']:8.2f} "
-        f"{q['em_iter_over_floor']:8.2f} {q['newton_iter_over_floor']:7.2f} "
-        f"{q['em_ns_per_sample_iter']:8.2f} {r['em']['peak_mem_over_X']:6.3f} "
-        f"{r['newton']['peak_mem_over_X']:5.3f}"
+        f"{r['n']:>11,} {1e3 * r['floor_s']:9.2f} {1e3 * r['em']['time_s']:9.2f} "
+        f"{r['em']['n_iter']:>3} {1e3 * r['newton']['time_s']:9.2f} "
+        f"{q['em_over_floor']:6.2f} {q[per_pass]:10.2f} {q['plain_over_em']:8.2f} "
+        f"{q['numpy_over_em']:8.2f} {opt('gmm_over_em', '7.1f')} "
+        f"{opt('R_over_em', '6.1f')} {r['em']['peak_mem_over_X']:6.3f} "
+        f"{r['evaluation_us']:7.1f}"
     )
     if "em_numpy_kernels" in r:
         e, nw = r["em_numpy_kernels"], r["newton_numpy_kernels"]
-        references = [("numpy", "numpy"), ("R", "R")]
-        vs = "; ".join(
-            f"{label} / this EM = {r[key]['time_s'] / e['time_s']:.2f}"
-            for key, label in references
-            if key in r
-        )
         print(
-            f"{'':>11} NumPy kernels only: EM {1e3 * e['time_s']:.2f} ms "
-            f"({q['em_numpy_kernels_iter_over_floor']:.2f} x floor per iteration), "
-            f"Newton {1e3 * nw['time_s']:.2f} ms; {vs}"
+            f"{'':>11} NumPy build only: EM {1e3 * e['time_s']:.2f} ms "
+            f"({q['em_numpy_kernels_over_floor']:.2f} x floor), Newton "
+            f"{1e3 * nw['time_s']:.2f} ms; per-pass EM with NumPy kernels / this "
+            f"EM = {q['per_pass_numpy_over_em_numpy_kernels']:.2f}; plain NumPy EM "
+            f"/ this EM = {r['plain']['time_s'] / e['time_s']:.2f}"
         )
     if "torch" in r:
         t = r["torch"]
@@ -448,6 +526,12 @@ def main(argv=None):
         "'auto' (default): on CUDA when PyTorch sees a GPU, else not at all; "
         "'none': never",
     )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        help="run this many busy processes during the timings (competing load)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -458,7 +542,7 @@ def main(argv=None):
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": cpu_model(),
-        "cpu_count": __import__("os").cpu_count(),
+        "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "skmix": skmix.__version__,
@@ -466,6 +550,8 @@ def main(argv=None):
         "R": with_r,
         "torch_device": device,
         "compiled_kernel": compiled_summarize(10**9) is not None,
+        "competing_processes": args.load,
+        "load_average": os.getloadavg(),
     }
     print(
         f"skmix {meta['skmix']}, numpy {meta['numpy']}, Python {meta['python']}, "
@@ -475,14 +561,16 @@ def main(argv=None):
         f"PyTorch {'on ' + device if device else 'left out'}; compiled kernel "
         f"{'(numba) used' if meta['compiled_kernel'] else 'not installed'}"
     )
+    print(f"load average before: {os.getloadavg()}; competing processes: {args.load}")
     print_header()
     rows = []
-    for n in args.sizes:
-        rows.append(
-            bench_size(n, args.repeat, with_r, args.gmm_max_n, device, args.r_max_n)
-        )
-        print_row(rows[-1])
-        sys.stdout.flush()
+    with competing_load(args.load):
+        for n in args.sizes:
+            rows.append(
+                bench_size(n, args.repeat, with_r, args.gmm_max_n, device, args.r_max_n)
+            )
+            print_row(rows[-1])
+            sys.stdout.flush()
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
         print(f"written to {args.json}")

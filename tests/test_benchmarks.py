@@ -26,7 +26,18 @@ def test_bench_fit_runs_and_agrees(tmp_path, capsys):
     if "R" in row:  # where Rscript with dplyr is installed: the same path
         assert row["R"]["n_iter"] == row["em"]["n_iter"]
         assert row["R"]["pi"] == pytest.approx(row["em"]["pi"], rel=1e-9)
-    assert set(row["ratios"]) >= {"numpy_over_em", "gmm_over_em", "em_iter_over_floor"}
+    assert set(row["ratios"]) >= {
+        "numpy_over_em",
+        "gmm_over_em",
+        "em_over_floor",
+        "plain_over_em",
+        "per_pass_numpy_over_em",
+    }
+    # the baselines fit the same model: the same iterations and estimate
+    for ref in ("plain", "per_pass_numpy"):
+        assert row[ref]["n_iter"] == row["em"]["n_iter"]
+        assert row[ref]["pi"] == pytest.approx(row["em"]["pi"], rel=1e-10)
+    assert row["evaluation_us"] > 0
     printed = capsys.readouterr().out
     assert "2,000" in printed and "3,000" in printed
 
