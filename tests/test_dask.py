@@ -270,3 +270,16 @@ def test_partial_fit_on_dask_batches_equals_the_whole_fit(client, data):
         da.from_array(X[9_000:], chunks=(CHUNK, 1)), sample_weight=weight[9_000:]
     )
     _assert_same_fit(est, _est("newton").fit(X, sample_weight=weight))
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
+def test_local_schedulers_without_a_cluster(data, scheduler):
+    # no distributed Client needed: the round runs on dask's local schedulers
+    import dask
+
+    X, weight = data
+    with dask.config.set(scheduler=scheduler):
+        remote = _est().fit(
+            da.from_array(X, chunks=(CHUNK, 1)), sample_weight=da.from_array(weight)
+        )
+    _assert_same_fit(remote, _est().fit(X, sample_weight=weight))
