@@ -37,6 +37,9 @@ from ._summary import Summary, bin_position, merge
 # of this many float64 (the Chebyshev columns and their cumulative sums), and
 # the sort-based bin sums round to a few eps times a block's total weight.
 BLOCK_ROWS = 1 << 16
+# With a scatter-add (PyTorch) nothing rounds with the block's length, so the
+# blocks are longer: fewer, larger kernels on a GPU.
+SCATTER_BLOCK_ROWS = 1 << 20
 
 
 def bin_edges():
@@ -160,7 +163,8 @@ def log_density(X, means, sigma, pi, xp, device):
 def summarize(X, means, sigma, sample_weight, xp, device):
     """The :class:`~skmix._summary.Summary` of X, built in X's namespace.
 
-    Block by block of ``BLOCK_ROWS`` rows, on X's device: the log-odds ``t``
+    Block by block of ``BLOCK_ROWS`` rows (``SCATTER_BLOCK_ROWS`` with
+    PyTorch), on X's device: the log-odds ``t``
     and the larger log-density ``m`` (:func:`sample_terms`), then the binned
     Chebyshev moments of ``|t|`` per side (:func:`_binned_moments`), the
     tail sums and the totals of the layout in :mod:`skmix._summary`. Only
@@ -185,8 +189,9 @@ def summarize(X, means, sigma, sample_weight, xp, device):
     edges = xp.asarray(bin_edges(), dtype=float_dtype(xp, device), device=device)
     n_samples = X.shape[0]
     parts = []
-    for start in range(0, n_samples, BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, n_samples)
+    rows = SCATTER_BLOCK_ROWS if _is_torch(xp) else BLOCK_ROWS
+    for start in range(0, n_samples, rows):
+        stop = min(start + rows, n_samples)
         t, m = sample_terms(X[start:stop, ...], means, sigma, xp, device)
         weight = None
         if sample_weight is not None:

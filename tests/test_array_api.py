@@ -113,6 +113,7 @@ def test_only_the_summary_comes_to_the_host(namespace, monkeypatch):
 
     monkeypatch.setattr(array_api, "to_host", recording_to_host)
     monkeypatch.setattr(array_api, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(array_api, "SCATTER_BLOCK_ROWS", 1000)
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
             _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
