@@ -12,7 +12,9 @@ runs of:
   a separate untimed run) relative to the size of X; pi;
 - ``per_pass``: skmix's previous method (commit 975c6f4), a one-time pass
   then one pass over n stored ratios per EM iteration, with its compiled and
-  its NumPy kernels (``benchmarks/per_pass_reference.py``);
+  its NumPy kernels (``benchmarks/per_pass_reference.py``), BLAS limited to
+  one thread (its per-block ``np.dot`` is slow with BLAS threads on a loaded
+  machine);
 - ``plain``: the best plain NumPy EM: the log-densities computed once
   (scipy.stats.norm.logpdf) and turned into the ratio f1/f0, then one
   vectorised pass per iteration into preallocated buffers (d = pi + (1 - pi)
@@ -60,6 +62,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits
 
 import skmix
 from skmix import TwoGaussianMixturePi, make_mixture
@@ -78,6 +81,9 @@ GMM_MAX_N = 1_000_000
 R_MAX_N = 10_000_000  # the tutorial's tibbles of 1e8 rows need >24 GB
 
 
+CLOCK = {"now": time.perf_counter}
+
+
 def best_time(fn, repeat, min_total=0.25):
     """Best wall time of at least ``repeat`` calls, and the last call's result.
 
@@ -93,9 +99,9 @@ def best_time(fn, repeat, min_total=0.25):
     try:
         while runs < repeat or spent < min_total:
             result = None
-            start = time.perf_counter()
+            start = CLOCK["now"]()
             result = fn()
-            elapsed = time.perf_counter() - start
+            elapsed = CLOCK["now"]() - start
             best, runs, spent = min(best, elapsed), runs + 1, spent + elapsed
     finally:
         gc.enable()
@@ -379,14 +385,19 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
                 "pi": est.pi_,
             }
 
+    # the previous method calls np.dot per block: with BLAS threads on a
+    # loaded machine that alone made it several times slower (issue 9.19);
+    # timed with BLAS limited to one thread, its fair speed
     comp = check_components(MEANS, SIGMA, 1)
     kinds = ["numpy"] + (["compiled"] if per_pass_compiled_kernel() else [])
+    blas = threadpool_limits(limits=1, user_api="blas")
     for kind in kinds:
         per_pass_fit(X[:50_000], *comp, kernel=kind)  # compile outside the timing
         t, res = best_time(
             lambda kind=kind: per_pass_fit(X, *comp, kernel=kind), repeat
         )
         row[f"per_pass_{kind}"] = {"time_s": t, "n_iter": res.n_iter, "pi": res.pi}
+    blas.restore_original_limits()
     t, (pi, n_iter) = best_time(lambda: plain_numpy_em(X[:, 0]), repeat)
     row["plain"] = {"time_s": t, "n_iter": n_iter, "pi": pi}
     t, (pi, n_iter) = best_time(lambda: seed_transcription(X[:, 0]), repeat)
@@ -532,11 +543,20 @@ def main(argv=None):
         default=0,
         help="run this many busy processes during the timings (competing load)",
     )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time by the wall clock (default) or by this process's CPU time "
+        "(all its threads; steadier on a machine loaded by others)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = parse_sizes("1e4,1e5,5e5"), 3
 
+    if args.clock == "cpu":
+        CLOCK["now"] = time.process_time
     with_r = r_available()
     device = torch_device(args.torch)
     meta = {
@@ -551,6 +571,7 @@ def main(argv=None):
         "torch_device": device,
         "compiled_kernel": compiled_summarize(10**9) is not None,
         "competing_processes": args.load,
+        "clock": args.clock,
         "load_average": os.getloadavg(),
     }
     print(
@@ -559,7 +580,8 @@ def main(argv=None):
         f"best of {args.repeat}; "
         f"R {'found' if with_r else 'not installed: left out'}; "
         f"PyTorch {'on ' + device if device else 'left out'}; compiled kernel "
-        f"{'(numba) used' if meta['compiled_kernel'] else 'not installed'}"
+        f"{'(numba) used' if meta['compiled_kernel'] else 'not installed'}; "
+        f"{args.clock} clock"
     )
     print(f"load average before: {os.getloadavg()}; competing processes: {args.load}")
     print_header()

@@ -61,89 +61,110 @@ def _build(
     """Add the rows of X into ``moments``, ``tail`` and ``scalars``.
 
     ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``.
-    Returns the index of a row whose log-odds is undefined (inf - inf), or -1.
+    Per chunk of rows, phase 1 computes each sample's bin, position and
+    weight (the tail and ``sum w m`` on the fly, the latter in 8 Kahan lanes),
+    phase 2 adds the Chebyshev moments into the bins. Returns the index of a
+    row whose log-odds is undefined (inf - inf), or -1.
     """
     n, d = X.shape
     degree = moments.shape[1] - 1
+    chunk = 2048
+    rows = np.empty(chunk, np.int64)
+    us = np.empty(chunk)
+    ws = np.empty(chunk)
+    lane_sum = np.zeros(8)
+    lane_comp = np.zeros(8)
     total_w = scalars[0]
     count = scalars[1]
     min_w = scalars[2]
-    lm_sum = scalars[3]
-    lm_comp = scalars[4]
-    for i in range(n):
-        w = weight[i] if has_weight else 1.0
-        if w == 0.0:
-            continue
-        t = 0.0
-        q0 = 0.0
-        q1 = 0.0
-        for j in range(d):
-            x = float(X[i, j])
-            z0 = (x - mu0[j]) * inv0[j]
-            z1 = (x - mu1[j]) * inv1[j]
-            q0 += z0 * z0
-            q1 += z1 * z1
-            if linear[j]:
-                t += delta[j] * ((x - mid[j]) * inv0[j])
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        k = 0
+        for i in range(start, stop):
+            w = weight[i] if has_weight else 1.0
+            if w == 0.0:
+                continue
+            t = 0.0
+            q0 = 0.0
+            q1 = 0.0
+            for j in range(d):
+                x = float(X[i, j])
+                z0 = (x - mu0[j]) * inv0[j]
+                z1 = (x - mu1[j]) * inv1[j]
+                q0 += z0 * z0
+                q1 += z1 * z1
+                if linear[j]:
+                    t += delta[j] * ((x - mid[j]) * inv0[j])
+                else:
+                    term = 0.5 * (z1 - z0) * (z1 + z0)
+                    if term != term:  # both distances overflowed
+                        term = far_sign[j] * math.inf
+                    t += term + log_ratio[j]
+            if t != t:
+                return i
+            side = 1 if t < 0.0 else 0
+            m = log_norm1 - 0.5 * q1 if side else log_norm0 - 0.5 * q0
+            # Kahan's compensated sum of w * m, in 8 independent lanes
+            lane = i & 7
+            y = w * m - lane_comp[lane]
+            s_new = lane_sum[lane] + y
+            if math.isfinite(s_new):
+                lane_comp[lane] = (s_new - lane_sum[lane]) - y
+            lane_sum[lane] = s_new
+            total_w += w
+            count += 1.0
+            if w < min_w:
+                min_w = w
+            a = abs(t)
+            if a < t_max:
+                if a < 0.25:
+                    mant, ex = math.frexp(max(a, a_min))
+                    index = ex - e_min
+                    u = 4.0 * mant - 3.0
+                else:
+                    y = a * inv_h
+                    b = math.floor(y)
+                    index = n_geometric - first + int(b)
+                    u = 2.0 * (y - b) - 1.0
+                rows[k] = side * n_bins + index
+                us[k] = u
+                ws[k] = w
+                k += 1
             else:
-                term = 0.5 * (z1 - z0) * (z1 + z0)
-                if term != term:  # both distances overflowed
-                    term = far_sign[j] * math.inf
-                t += term + log_ratio[j]
-        if t != t:
-            return i
-        side = 1 if t < 0.0 else 0
-        m = log_norm1 - 0.5 * q1 if side else log_norm0 - 0.5 * q0
-        # Neumaier's compensated sum of w * m (an infinite term ends it)
-        v = w * m
-        s_new = lm_sum + v
-        if math.isfinite(s_new):
-            if abs(lm_sum) >= abs(v):
-                lm_comp += (lm_sum - s_new) + v
-            else:
-                lm_comp += (v - s_new) + lm_sum
-        lm_sum = s_new
-        total_w += w
-        count += 1.0
-        if w < min_w:
-            min_w = w
-        a = abs(t)
-        if a < t_max:
-            if a < 0.25:
-                mant, ex = math.frexp(max(a, a_min))
-                index = ex - e_min
-                u = 4.0 * mant - 3.0
-            else:
-                y = a * inv_h
-                b = math.floor(y)
-                index = n_geometric - first + int(b)
-                u = 2.0 * (y - b) - 1.0
-            row = side * n_bins + index
-            t_prev = 1.0
-            t_cur = u
-            moments[row, 0] += w
-            moments[row, 1] += w * u
-            for k in range(2, degree + 1):
-                t_next = 2.0 * u * t_cur - t_prev
-                moments[row, k] += w * t_next
+                e = math.exp(-a)
+                tail[side, 0] += w
+                p = w
+                for j in range(1, n_tail + 1):
+                    p *= e
+                    tail[side, j] += p
+                if math.isinf(a):
+                    tail[side, n_tail + 1] += w
+                else:
+                    tail[side, n_tail + 2] += w * a
+        for s in range(k):
+            row = rows[s]
+            u2 = us[s] + us[s]
+            t_prev = ws[s]
+            t_cur = ws[s] * us[s]
+            moments[row, 0] += t_prev
+            moments[row, 1] += t_cur
+            for kk in range(2, degree + 1):
+                t_next = u2 * t_cur - t_prev
+                moments[row, kk] += t_next
                 t_prev = t_cur
                 t_cur = t_next
-        else:
-            e = math.exp(-a)
-            tail[side, 0] += w
-            p = w
-            for j in range(1, n_tail + 1):
-                p *= e
-                tail[side, j] += p
-            if math.isinf(a):
-                tail[side, n_tail + 1] += w
-            else:
-                tail[side, n_tail + 2] += w * a
     scalars[0] = total_w
     scalars[1] = count
     scalars[2] = min_w
-    scalars[3] = lm_sum
-    scalars[4] = lm_comp
+    # the lanes' sums and compensations, added exactly by the caller
+    high = 0.0
+    low = 0.0
+    for lane in range(8):
+        high += lane_sum[lane]
+        if math.isfinite(lane_sum[lane]):
+            low -= lane_comp[lane]
+    scalars[3] = high
+    scalars[4] = low
     return -1
 
 

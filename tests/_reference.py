@@ -8,17 +8,18 @@ import numpy as np
 from scipy.stats import norm
 
 
+def _per_feature(value, n_features):
+    """A scalar, (2,) or (2, d) component parameter as (2, d)."""
+    value = np.asarray(value, dtype=np.float64)
+    if value.ndim < 2:
+        value = np.broadcast_to(value, (2,)).reshape(2, 1)
+    return np.broadcast_to(value, (2, n_features))
+
+
 def component_pdfs(X, means, sigma):
     """Densities f0, f1 of each row of X: products of per-feature normal pdfs."""
     X = np.asarray(X, dtype=np.float64)
-
-    def per_feature(value):  # scalar, (2,) or (2, d) -> (2, d)
-        value = np.asarray(value, dtype=np.float64)
-        if value.ndim < 2:
-            value = np.broadcast_to(value, (2,)).reshape(2, 1)
-        return np.broadcast_to(value, (2, X.shape[1]))
-
-    means, sigma = per_feature(means), per_feature(sigma)
+    means, sigma = _per_feature(means, X.shape[1]), _per_feature(sigma, X.shape[1])
     return tuple(norm.pdf(X, means[k], sigma[k]).prod(axis=1) for k in range(2))
 
 
@@ -65,14 +66,7 @@ def fisher_stderr(X, means, sigma, pi):
 def exact_log_densities(X, means, sigma):
     """Per-sample ``log f0``, ``log f1`` by scipy.stats.norm.logpdf, features summed."""
     X = np.asarray(X, dtype=np.float64)
-
-    def per_feature(value):  # scalar, (2,) or (2, d) -> (2, d)
-        value = np.asarray(value, dtype=np.float64)
-        if value.ndim < 2:
-            value = np.broadcast_to(value, (2,)).reshape(2, 1)
-        return np.broadcast_to(value, (2, X.shape[1]))
-
-    means, sigma = per_feature(means), per_feature(sigma)
+    means, sigma = _per_feature(means, X.shape[1]), _per_feature(sigma, X.shape[1])
     with np.errstate(over="ignore"):
         return tuple(norm.logpdf(X, means[k], sigma[k]).sum(axis=1) for k in range(2))
 
