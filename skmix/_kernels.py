@@ -188,9 +188,7 @@ def _summarize_with(compiled):
         mid = 0.5 * mu0 + 0.5 * mu1
         far_sign = np.where(s0 > s1, 1.0, -1.0)
         log_ratio = np.log(s1) - np.log(s0)
-        log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * math.log(
-            2 * math.pi
-        )
+        log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * math.log(2 * math.pi)
         n_bins, n_moments = summary_module.N_BINS, summary_module.DEGREE + 1
         moments = np.zeros((2 * n_bins, n_moments))
         tail = np.zeros((2, N_TAIL + 3))

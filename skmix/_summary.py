@@ -104,6 +104,7 @@ _A_MIN = 2.0**E_MIN / 2  # smaller |t| are counted at this value
 # the tail series is used while B / A < exp(T_MAX - _TAIL_MARGIN)
 _TAIL_MARGIN = 5.0
 
+
 def _configure(bin_width=0.25, degree=8):
     """Set the bin width (a power of two, at most 1/4) and the degree.
 
