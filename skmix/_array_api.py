@@ -205,11 +205,13 @@ def _block_summary(t, m, weight, edges, xp):
     a = xp.abs(t)
     side1 = t < 0
     body = a < layout.T_MAX
+    # the common case, no sample in the tail: no masks, no tail sums
+    tails = bool(xp.any(~body))
     if weight is None:
         count = t.shape[0]
         total, min_weight = float(count), 1.0
         log_max = xp.sum(m)
-        w_body = xp.astype(body, t.dtype)
+        w_body = xp.astype(body, t.dtype) if tails else None
         w_tail = xp.astype(~body, t.dtype)
     else:
         positive = weight > 0
@@ -218,16 +220,21 @@ def _block_summary(t, m, weight, edges, xp):
         min_weight = float(xp.min(xp.where(positive, weight, math.inf)))
         # weight 0 leaves the sample out, even where m is -inf
         log_max = xp.sum(weight * xp.where(positive, m, 0.0))
-        w_body = xp.where(body, weight, 0.0)
+        w_body = xp.where(body, weight, 0.0) if tails else weight
         w_tail = xp.where(body, 0.0, weight)
-    if _is_torch(xp):
-        moments = _binned_moments_scatter(a, side1, body, w_body, xp)
+    if tails:
+        a_body = xp.where(body, a, 0.0)  # finite positions for the tail's rows
+        tail = to_host(_tail_sums(a, side1, w_tail, xp), xp)
     else:
-        moments = _binned_moments(t, a, body, w_body, edges, xp)
-    tail = _tail_sums(a, side1, w_tail, xp)
+        a_body = a
+        tail = np.zeros((2, layout.N_TAIL + 3))
+    if _is_torch(xp):
+        moments = _binned_moments_scatter(a_body, side1, w_body, xp)
+    else:
+        moments = _binned_moments(t, a_body, w_body, edges, xp)
     return Summary.from_arrays(
         to_host(moments, xp),
-        to_host(tail, xp),
+        tail,
         total,
         count,
         min_weight if count else math.inf,
@@ -236,22 +243,24 @@ def _block_summary(t, m, weight, edges, xp):
 
 
 def _chebyshev_columns(u, weight, xp):
-    """``weight * T_k(u)``, ``k = 0 .. DEGREE``, as columns: the formula of
-    :func:`skmix._summary.chebyshev_moments` in namespace ``xp``."""
+    """``weight * T_k(u)``, ``k = 0 .. DEGREE``, as columns (``weight`` None:
+    1): the formula of :func:`skmix._summary.chebyshev_moments` in ``xp``."""
     columns = [xp.ones_like(u), u]
     two_u = 2.0 * u
     for _ in range(2, layout.DEGREE + 1):
         columns.append(two_u * columns[-1] - columns[-2])
-    return xp.stack(columns, axis=1) * weight[:, None]
+    columns = xp.stack(columns, axis=1)
+    return columns if weight is None else columns * weight[:, None]
 
 
-def _body_columns(a, body, w_body, xp):
-    """Each sample's bin and Chebyshev columns (zero outside the body)."""
-    index, u = bin_position(xp.where(body, a, 0.0), xp)
+def _body_columns(a_body, w_body, xp):
+    """Each sample's bin and Chebyshev columns (``w_body`` is 0 outside the
+    body, where ``a_body`` is 0)."""
+    index, u = bin_position(a_body, xp)
     return index, _chebyshev_columns(u, w_body, xp)
 
 
-def _binned_moments(t, a, body, w_body, edges, xp):
+def _binned_moments(t, a_body, w_body, edges, xp):
     """Per-side, per-bin sums of the Chebyshev columns, without a scatter.
 
     The standard has no bincount or scatter-add, so the block is sorted by
@@ -262,10 +271,14 @@ def _binned_moments(t, a, body, w_body, edges, xp):
     The differences are exact to the rounding of the cumulative sums (at
     most ``BLOCK_ROWS`` terms of magnitude at most the weight).
     """
-    order = xp.argsort(t)
-    t, a = xp.take(t, order), xp.take(a, order)
-    body, w_body = xp.take(body, order), xp.take(w_body, order)
-    _, columns = _body_columns(a, body, w_body, xp)
+    if w_body is None:  # every sample in the body, unit weights
+        t = xp.sort(t)
+        a_body = xp.abs(t)
+    else:
+        order = xp.argsort(t)
+        t, a_body = xp.take(t, order), xp.take(a_body, order)
+        w_body = xp.take(w_body, order)
+    _, columns = _body_columns(a_body, w_body, xp)
     cumulative = xp.cumulative_sum(columns, axis=0, include_initial=True)
     zero = xp.zeros(1, dtype=t.dtype, device=t.device)
     # side 0 (t >= 0, -0.0 included): bin b is edges[b] <= t < edges[b + 1]
@@ -283,12 +296,12 @@ def _binned_moments(t, a, body, w_body, edges, xp):
     return xp.stack([side0, side1], axis=0)
 
 
-def _binned_moments_scatter(a, side1, body, w_body, xp):
+def _binned_moments_scatter(a_body, side1, w_body, xp):
     """The same sums as :func:`_binned_moments`, by PyTorch's ``index_add_``."""
-    index, columns = _body_columns(a, body, w_body, xp)
+    index, columns = _body_columns(a_body, w_body, xp)
     index = index + xp.astype(side1, index.dtype) * layout.N_BINS
     out = xp.zeros(
-        (2 * layout.N_BINS, layout.DEGREE + 1), dtype=a.dtype, device=a.device
+        (2 * layout.N_BINS, layout.DEGREE + 1), dtype=a_body.dtype, device=a_body.device
     )
     out.index_add_(0, index, columns)
     return xp.reshape(out, (2, layout.N_BINS, layout.DEGREE + 1))

@@ -98,11 +98,13 @@ def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
         np.testing.assert_allclose(_to_numpy(est.weights_), local.weights_, rtol=RTOL)
 
 
-def test_only_the_summary_comes_to_the_host(namespace, monkeypatch):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_only_the_summary_comes_to_the_host(namespace, weighted, monkeypatch):
     # blocks of 1000 rows: the build runs over 4 blocks, each sending its
-    # moments and tail sums (sizes fixed by the layout, not by n) and nothing
-    # per-sample; the result is still the NumPy fit's
+    # moments (and tail sums where it has tail samples; sizes fixed by the
+    # layout, not by n) and nothing per-sample; the result is still NumPy's
     X, weight = _data()
+    weight = weight if weighted else None
     local = TwoGaussianMixturePi(MEANS, SIGMA).fit(X, sample_weight=weight)
     sizes = []
     to_host = array_api.to_host
@@ -116,10 +118,12 @@ def test_only_the_summary_comes_to_the_host(namespace, monkeypatch):
     monkeypatch.setattr(array_api, "SCATTER_BLOCK_ROWS", 1000)
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
-            _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
+            _asarray(namespace, X),
+            sample_weight=None if weight is None else _asarray(namespace, weight),
         )
-    layout = [2 * N_BINS * (DEGREE + 1), 2 * (N_TAIL + 3)]
-    assert sizes == layout * 4
+    moments, tail = 2 * N_BINS * (DEGREE + 1), 2 * (N_TAIL + 3)
+    # the first block holds the far-out rows: its tail sums come too
+    assert sizes == [tail, moments] + [moments] * 3
     _assert_same_fit(est, local)
 
 
