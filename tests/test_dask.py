@@ -283,3 +283,15 @@ def test_local_schedulers_without_a_cluster(data, scheduler):
             da.from_array(X, chunks=(CHUNK, 1)), sample_weight=da.from_array(weight)
         )
     _assert_same_fit(remote, _est().fit(X, sample_weight=weight))
+
+
+def test_scalar_and_list_weights(client, data):
+    X, weight = data
+    dX = da.from_array(X, chunks=(CHUNK, 1))
+    _assert_same_fit(
+        _est().fit(dX, sample_weight=3.0), _est().fit(X, sample_weight=3.0)
+    )
+    _assert_same_fit(
+        _est().fit(dX, sample_weight=weight.tolist()),
+        _est().fit(X, sample_weight=weight),
+    )
