@@ -1,8 +1,11 @@
 """Uncertainty of pi: standard error, profile and Wald intervals, coverage."""
 
+import math
+
 import numpy as np
 import pytest
-from _reference import mixture_logpdf
+from _reference import exact_log_densities, mixture_logpdf
+from scipy.optimize import brentq
 from scipy.stats import chi2, norm
 from sklearn.exceptions import NotFittedError
 
@@ -133,3 +136,64 @@ def test_bad_interval_arguments_raise(kwargs, match):
 def test_interval_needs_a_fit():
     with pytest.raises(NotFittedError):
         TwoGaussianMixturePi().confidence_interval()
+
+
+# -- Newton, the standard error and both intervals from the summary equal the
+#    same quantities computed sample by sample ---------------------------------
+
+
+def _exact_parts(X, means, sigma):
+    l0, l1 = exact_log_densities(X, means, sigma)
+    m = np.maximum(l0, l1)
+    return l0 - m, l1 - m  # log f_k - max, at most 0
+
+
+def _exact_c(parts, p):
+    r0, r1 = parts
+    with np.errstate(divide="ignore"):
+        return np.logaddexp(np.log(p) + r0, np.log1p(-p) + r1)
+
+
+def _exact_score(parts, p, w):
+    r0, r1 = parts
+    g = (np.exp(r0) - np.exp(r1)) / np.exp(_exact_c(parts, p))
+    return math.fsum(w * g), math.fsum(w * g * g)
+
+
+@pytest.mark.parametrize("case", ["seed", "unequal_outliers", "weighted"])
+def test_newton_stderr_and_intervals_equal_per_sample_computations(case):
+    means, sigma, weight = (0.0, 2.0), 1.0, None
+    if case == "seed":
+        X, _ = make_mixture(100_000, pi=0.8, random_state=1)
+    elif case == "unequal_outliers":
+        means, sigma = (0.0, 3.0), (1.0, 0.3)
+        X, _ = make_mixture(20_000, means=means, sigma=sigma, pi=0.4, random_state=2)
+        X = np.vstack([X, [[60.0], [1e6], [-25.0]]])
+    else:
+        X, _ = make_mixture(20_000, pi=0.3, random_state=3)
+        weight = np.random.default_rng(4).uniform(0.2, 3.0, len(X))
+    w = np.ones(len(X)) if weight is None else weight
+    est = TwoGaussianMixturePi(means=means, sigma=sigma, solver="newton", tol=1e-12)
+    est.fit(X, sample_weight=weight)
+    parts = _exact_parts(X, means, sigma)
+    # Newton's maximum: the root of the exact score
+    root = brentq(lambda p: _exact_score(parts, p, w)[0], 0.01, 0.99, xtol=1e-16)
+    assert est.pi_ == pytest.approx(root, rel=1e-12)
+    # the standard error from the exact information at pi_
+    info = _exact_score(parts, est.pi_, w)[1]
+    assert est.pi_stderr_ == pytest.approx(1 / math.sqrt(info), rel=1e-12)
+    z = norm.ppf(0.975)
+    wald = est.confidence_interval(method="wald")
+    np.testing.assert_allclose(
+        wald, [est.pi_ - z / math.sqrt(info), est.pi_ + z / math.sqrt(info)], 1e-12
+    )
+    # the profile ends: roots of the exact log-likelihood drop
+    top = _exact_c(parts, est.pi_)
+    drop = chi2.ppf(0.95, df=1) / 2
+
+    def excess(p):
+        return math.fsum(w * (_exact_c(parts, p) - top)) + drop
+
+    low = brentq(excess, 1e-9, est.pi_, xtol=1e-16)
+    high = brentq(excess, est.pi_, 1 - 1e-9, xtol=1e-16)
+    np.testing.assert_allclose(est.confidence_interval(), [low, high], rtol=1e-12)
