@@ -34,7 +34,6 @@ _state = {"kernel": None, "loaded": False, "enabled": True}
 def _build(
     X,
     weight,
-    has_weight,
     mu0,
     mu1,
     inv0,
@@ -60,15 +59,21 @@ def _build(
 ):
     """Add the rows of X into ``moments``, ``tail`` and ``scalars``.
 
-    ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``.
-    Per chunk of rows, phase 1 computes each sample's bin, position and
-    weight (the tail and ``sum w m`` on the fly, the latter in 8 Kahan lanes),
-    phase 2 adds the Chebyshev moments into the bins. Returns the index of a
-    row whose log-odds is undefined (inf - inf), or -1.
+    ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``;
+    ``weight`` is None (compiled separately: no per-sample weight code) or an
+    array. Per chunk of rows: phase A, feature by feature over the chunk
+    (loops that vectorise), the log-odds and the squared distances; phase B,
+    per sample, the larger log-density (summed in 8 Kahan lanes), the bin and
+    position, or the tail sums; phase C, the Chebyshev moments added into the
+    bins. Returns the index of a row whose log-odds is undefined (inf - inf),
+    or -1.
     """
     n, d = X.shape
     degree = moments.shape[1] - 1
     chunk = 2048
+    t_arr = np.empty(chunk)
+    q0_arr = np.empty(chunk)
+    q1_arr = np.empty(chunk)
     rows = np.empty(chunk, np.int64)
     us = np.empty(chunk)
     ws = np.empty(chunk)
@@ -79,31 +84,53 @@ def _build(
     min_w = scalars[2]
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
-        k = 0
-        for i in range(start, stop):
-            w = weight[i] if has_weight else 1.0
-            if w == 0.0:
-                continue
-            t = 0.0
-            q0 = 0.0
-            q1 = 0.0
-            for j in range(d):
-                x = float(X[i, j])
-                z0 = (x - mu0[j]) * inv0[j]
-                z1 = (x - mu1[j]) * inv1[j]
-                q0 += z0 * z0
-                q1 += z1 * z1
-                if linear[j]:
-                    t += delta[j] * ((x - mid[j]) * inv0[j])
-                else:
+        size = stop - start
+        # phase A
+        for i in range(size):
+            t_arr[i] = 0.0
+            q0_arr[i] = 0.0
+            q1_arr[i] = 0.0
+        for j in range(d):
+            m0, m1, p0, p1 = mu0[j], mu1[j], inv0[j], inv1[j]
+            if linear[j]:
+                dj, cj = delta[j], mid[j]
+                for i in range(size):
+                    x = float(X[start + i, j])
+                    z0 = (x - m0) * p0
+                    z1 = (x - m1) * p1
+                    q0_arr[i] += z0 * z0
+                    q1_arr[i] += z1 * z1
+                    t_arr[i] += dj * ((x - cj) * p0)
+            else:
+                fj, lj = far_sign[j] * math.inf, log_ratio[j]
+                for i in range(size):
+                    x = float(X[start + i, j])
+                    z0 = (x - m0) * p0
+                    z1 = (x - m1) * p1
+                    q0_arr[i] += z0 * z0
+                    q1_arr[i] += z1 * z1
                     term = 0.5 * (z1 - z0) * (z1 + z0)
                     if term != term:  # both distances overflowed
-                        term = far_sign[j] * math.inf
-                    t += term + log_ratio[j]
+                        term = fj
+                    t_arr[i] += term + lj
+        # phase B
+        k = 0
+        for i in range(size):
+            if weight is None:
+                w = 1.0
+            else:
+                w = weight[start + i]
+                if w == 0.0:
+                    continue
+                total_w += w
+                count += 1.0
+                if w < min_w:
+                    min_w = w
+            t = t_arr[i]
             if t != t:
-                return i
+                return start + i
             side = 1 if t < 0.0 else 0
-            m = log_norm1 - 0.5 * q1 if side else log_norm0 - 0.5 * q0
+            m = log_norm1 - 0.5 * q1_arr[i] if side else log_norm0 - 0.5 * q0_arr[i]
             # Kahan's compensated sum of w * m, in 8 independent lanes
             lane = i & 7
             y = w * m - lane_comp[lane]
@@ -111,25 +138,16 @@ def _build(
             if math.isfinite(s_new):
                 lane_comp[lane] = (s_new - lane_sum[lane]) - y
             lane_sum[lane] = s_new
-            total_w += w
-            count += 1.0
-            if w < min_w:
-                min_w = w
             a = abs(t)
-            if a < t_max:
-                if a < 0.25:
-                    mant, ex = math.frexp(max(a, a_min))
-                    index = ex - e_min
-                    u = 4.0 * mant - 3.0
-                else:
-                    y = a * inv_h
-                    b = math.floor(y)
-                    index = n_geometric - first + int(b)
-                    u = 2.0 * (y - b) - 1.0
-                rows[k] = side * n_bins + index
-                us[k] = u
-                ws[k] = w
-                k += 1
+            if a < 0.25:
+                mant, ex = math.frexp(max(a, a_min))
+                index = ex - e_min
+                u = 4.0 * mant - 3.0
+            elif a < t_max:
+                y = a * inv_h
+                b = math.floor(y)
+                index = n_geometric - first + int(b)
+                u = 2.0 * (y - b) - 1.0
             else:
                 e = math.exp(-a)
                 tail[side, 0] += w
@@ -141,6 +159,17 @@ def _build(
                     tail[side, n_tail + 1] += w
                 else:
                     tail[side, n_tail + 2] += w * a
+                continue
+            rows[k] = side * n_bins + index
+            us[k] = u
+            ws[k] = w
+            k += 1
+        if weight is None:
+            total_w += size
+            count += size
+            if size > 0 and min_w > 1.0:
+                min_w = 1.0
+        # phase C
         for s in range(k):
             row = rows[s]
             u2 = us[s] + us[s]
@@ -193,15 +222,13 @@ def _summarize_with(compiled):
         moments = np.zeros((2 * n_bins, n_moments))
         tail = np.zeros((2, N_TAIL + 3))
         has_weight = sample_weight is not None
-        weight = sample_weight if has_weight else np.empty(0)
         parts, totals = [], [0.0, 0.0, math.inf]
         for start in range(0, X.shape[0], BLOCK):
             rows = slice(start, start + BLOCK)
             scalars = np.array([totals[0], totals[1], totals[2], 0.0, 0.0])
             bad = compiled(
                 X[rows],
-                weight[rows] if has_weight else weight,
-                has_weight,
+                sample_weight[rows] if has_weight else None,
                 mu0,
                 mu1,
                 inv0,

@@ -629,23 +629,32 @@ def _node_side(nodes, A, B, derivatives):
     a, w, e, om = nodes
     if w.size == 0:
         return 0.0, 0.0, 0.0, 0.0, 0.0
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = A + B * e
-        # d = 1 - B (1 - e) exactly (A + B = 1 in real arithmetic)
-        bom = B * om
-        log_d = np.where(bom <= 0.5, np.log1p(-bom), np.log(d))
-        if A == 0.0:
-            log_d = np.log(B) - a
-            r_own = np.zeros_like(a)
-            r_other = np.ones_like(a)
-        else:
-            r_own = A / d
-            r_other = B * e / d
-        out = [float(w @ log_d), float(w @ r_own), float(w @ r_other), 0.0, 0.0]
-        if derivatives:
-            g1 = om / d
-            out[3] = float(w @ g1)
-            out[4] = float(w @ (g1 * g1))
+    if A == 0.0 or B == 0.0:  # the boundary: zeros and infinities on purpose
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _node_side_formulas(a, w, e, om, A, B, derivatives)
+    return _node_side_formulas(a, w, e, om, A, B, derivatives)
+
+
+def _node_side_formulas(a, w, e, om, A, B, derivatives):
+    d = B * e
+    d += A
+    # d = 1 - B (1 - e) exactly (A + B = 1 in real arithmetic): log1p keeps
+    # the relative accuracy of log d near 0; log d where d is not near 1
+    bom = B * om
+    log_d = np.log(d)
+    np.log1p(-bom, out=log_d, where=bom <= 0.5)
+    if A == 0.0:
+        log_d = np.log(B) - a
+        r_own = np.zeros_like(a)
+        r_other = np.ones_like(a)
+    else:
+        r_own = A / d
+        r_other = B * e / d
+    out = [float(w @ log_d), float(w @ r_own), float(w @ r_other), 0.0, 0.0]
+    if derivatives:
+        g1 = om / d
+        out[3] = float(w @ g1)
+        out[4] = float(w @ (g1 * g1))
     return tuple(out)
 
 
