@@ -1,23 +1,41 @@
-"""Fit pi on data read from disk through dask, on a LocalCluster.
+"""Fit pi through dask on a LocalCluster: from worker memory, and from disk.
 
-Writes ``--n`` samples (default 1e8, 800 MB) of the tutorial's mixture to a
-``.npy`` file chunk by chunk, builds a dask array whose chunks each worker
-reads from that file itself (so the client never holds the data), and fits
-``TwoGaussianMixturePi`` (EM, the tutorial's settings) on a LocalCluster of
-``--workers`` processes with one thread each. For reference it also fits
-``--reference-n`` samples (default 1e7) in memory, in this process.
+Two measurements, in one run, on a LocalCluster of ``--workers`` processes
+with one thread each (dask's nanny limits each worker's BLAS and OpenMP to one
+thread):
 
-Reported: fit time, iterations, time per iteration and per sample and
-iteration for both, their ratio, the peak memory of the client during the
-dask fit (tracemalloc, and the peak resident size of the process) and the
-peak resident size of each worker.
+1. **In worker memory.** ``--memory-n`` samples (default 2e7) of the
+   tutorial's mixture are drawn chunk by chunk on the workers and persisted
+   there; ``fit`` on that dask array (one map-reduce round: a summary per
+   chunk, added in a tree, the solver on the client) is timed against the
+   in-memory NumPy fit of the same samples in this process, limited to one
+   thread (threadpoolctl, and numba's thread count where numba is installed).
+   Both fits must give the same path (checked: ``pi`` to 1e-12).
+2. **From disk.** ``--n`` samples (default 1e8, 800 MB) are written to a
+   ``.npy`` file chunk by chunk; each worker reads its chunks from the file
+   itself (the client never holds the data) and ``fit`` is timed, against a
+   read-only pass over the same chunks (``X.sum()``, the floor of any fit from
+   disk). The file was just written, so it is read from the page cache, not
+   from the device, unless the machine is short of memory.
 
-Run ``python benchmarks/bench_dask.py`` (about a minute at 1e8), or with
-``--n 2e6 --reference-n 1e6`` for a quick look.
+3. **Malloc trimming.** dask's nanny starts workers with
+   ``MALLOC_TRIM_THRESHOLD_=65536``, so glibc returns every freed block above
+   64 KB to the system and each large temporary array of a block-by-block
+   build is a fresh ``mmap`` (page faults, zeroed pages). Part 1 is repeated
+   on a second cluster whose workers keep glibc's default, to show that cost.
+
+Reported: times and ratios, the machine's load average (``os.getloadavg``)
+before and after each timing, the peak memory of the client during the disk
+fit (tracemalloc, and the peak resident size of the process) and the peak
+resident size of each worker.
+
+Run ``python benchmarks/bench_dask.py`` (a few minutes at the defaults), or
+with ``--n 2e6 --memory-n 1e6`` for a quick look.
 """
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import threading
@@ -33,14 +51,20 @@ from skmix import TwoGaussianMixturePi, make_mixture
 MEANS, SIGMA, PI = (0.0, 2.0), 1.0, 0.8
 
 
+def mixture_rows(n, seed):
+    """``n`` samples of the tutorial's mixture (runs on a worker, or here)."""
+    return make_mixture(n, means=MEANS, sigma=SIGMA, pi=PI, random_state=seed)[0]
+
+
+def chunk_bounds(n, chunk):
+    return [(start, min(start + chunk, n)) for start in range(0, n, chunk)]
+
+
 def write_npy(path, n, chunk, seed=1):
     """The mixture's samples, written to ``path`` without holding them all."""
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(n, 1))
-    for i, start in enumerate(range(0, n, chunk)):
-        stop = min(start + chunk, n)
-        out[start:stop] = make_mixture(
-            stop - start, means=MEANS, sigma=SIGMA, pi=PI, random_state=seed + i
-        )[0]
+    for i, (start, stop) in enumerate(chunk_bounds(n, chunk)):
+        out[start:stop] = mixture_rows(stop - start, seed + i)
     out.flush()
     del out
 
@@ -50,17 +74,18 @@ def read_rows(path, start, stop):
     return np.array(np.load(path, mmap_mode="r")[start:stop])
 
 
-def dask_array_from_npy(path, n, chunk):
+def dask_array_from_chunks(function, bounds, *args):
+    """A dask array whose chunk ``i`` is ``function(*args_i)``, made on a worker."""
     import dask
     import dask.array as da
 
     blocks = [
         da.from_delayed(
-            dask.delayed(read_rows)(str(path), start, min(start + chunk, n)),
-            shape=(min(start + chunk, n) - start, 1),
+            dask.delayed(function)(*chunk_args),
+            shape=(stop - start, 1),
             dtype=np.float64,
         )
-        for start in range(0, n, chunk)
+        for (start, stop), chunk_args in zip(bounds, args, strict=True)
     ]
     return da.concatenate(blocks, axis=0)
 
@@ -91,116 +116,197 @@ class RssSampler:
         self._thread.join()
 
 
-def fit_timed(X):
-    est = TwoGaussianMixturePi(means=MEANS, sigma=SIGMA)
-    start = time.perf_counter()
-    est.fit(X)
-    return time.perf_counter() - start, est
+def best_time(function, repeat):
+    """Best wall time of ``repeat`` calls, the last result, and the load
+    average (1 minute) before the first and after the last call."""
+    load_before = os.getloadavg()[0]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result, {"before": load_before, "after": os.getloadavg()[0]}
+
+
+def fit_in_worker_memory(bounds, seeds, args):
+    """Best time of fits of chunks drawn and persisted on the workers."""
+    from distributed import wait
+
+    X = dask_array_from_chunks(mixture_rows, bounds, *seeds).persist()
+    wait(X)
+    fit(X)  # warm up the workers (imports, compiled kernel)
+    return best_time(lambda: fit(X), args.repeat)
+
+
+def fit(X):
+    return TwoGaussianMixturePi(means=MEANS, sigma=SIGMA).fit(X)
+
+
+def one_thread():
+    """Limit this process to one thread for the in-memory reference."""
+    from threadpoolctl import threadpool_limits
+
+    limits = threadpool_limits(1)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except ImportError:
+        pass
+    return limits
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=float, default=1e8)
-    parser.add_argument("--reference-n", type=float, default=1e7)
+    parser.add_argument("--n", type=float, default=1e8, help="rows read from disk")
+    parser.add_argument(
+        "--memory-n", type=float, default=2e7, help="rows in worker memory"
+    )
     parser.add_argument("--chunk", type=float, default=5e6, help="rows per chunk")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5, help="best of, in memory")
     parser.add_argument("--dir", type=Path, help="where to write the .npy file")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    n, chunk, n_ref = int(args.n), int(args.chunk), int(args.reference_n)
+    n, n_mem, chunk = int(args.n), int(args.memory_n), int(args.chunk)
 
     from distributed import Client, LocalCluster
 
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    def cluster():
+        return LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        )
+
+    mem_bounds = chunk_bounds(n_mem, chunk)
+    seeds = [(stop - start, 1 + i) for i, (start, stop) in enumerate(mem_bounds)]
+    with (
+        tempfile.TemporaryDirectory(dir=args.dir) as tmp,
+        cluster() as default_cluster,
+        Client(default_cluster) as client,
+    ):
+        # 1. in worker memory, against the same samples in this process
+        t_mem, est_mem, load_mem = fit_in_worker_memory(mem_bounds, seeds, args)
+        X_local = np.concatenate([mixture_rows(*s) for s in seeds])
+        with one_thread():
+            fit(X_local[:100_000])  # warm up (imports, compiled kernel)
+            t_local, est_local, load_local = best_time(
+                lambda: fit(X_local), args.repeat
+            )
+        X_local = None
+        same_path = bool(
+            est_mem.n_iter_ == est_local.n_iter_
+            and np.allclose(
+                est_mem.history_["pi"], est_local.history_["pi"], rtol=1e-12, atol=0
+            )
+        )
+
+        # 2. from disk
         path = Path(tmp) / "x.npy"
         start = time.perf_counter()
         write_npy(path, n, chunk)
-        print(
-            f"wrote {n:,} samples ({n * 8 / 1e9:.2f} GB) to {path} in "
-            f"{time.perf_counter() - start:.1f} s"
+        t_write = time.perf_counter() - start
+        disk_bounds = chunk_bounds(n, chunk)
+        X = dask_array_from_chunks(
+            read_rows, disk_bounds, *[(str(path), *b) for b in disk_bounds]
         )
+        t_read, _, load_read = best_time(lambda: float(X.sum().compute()), 1)
+        tracemalloc.start()
+        with RssSampler() as rss:
+            t_disk, est_disk, load_disk = best_time(lambda: fit(X), 1)
+        client_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        worker_peaks = client.run(peak_rss_bytes)
 
-        with (
-            LocalCluster(
-                n_workers=args.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            X = dask_array_from_npy(path, n, chunk)
-            tracemalloc.start()
-            with RssSampler() as rss:
-                t_dask, est = fit_timed(X)
-            client_peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            worker_peaks = client.run(peak_rss_bytes)
-            est.__dict__.pop("_terms", None)  # old design: persisted chunks
-        dask_row = {
-            "n": n,
-            "chunks": X.numblocks[0],
-            "workers": args.workers,
-            "time_s": t_dask,
-            "n_iter": est.n_iter_,
-            "pi": est.pi_,
-            "time_per_iter_s": t_dask / est.n_iter_,
-            "client_tracemalloc_peak_bytes": client_peak,
-            "client_rss_peak_bytes": rss.peak,
-            "worker_rss_peak_bytes": sorted(worker_peaks.values()),
-        }
+    # 3. in worker memory again, on workers that keep glibc's default malloc
+    # trimming (dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536, which makes
+    # every large temporary array a fresh mmap)
+    import dask
 
-    X_ref, _ = make_mixture(n_ref, means=MEANS, sigma=SIGMA, pi=PI, random_state=1)
-    fit_timed(X_ref)  # warm up
-    t_ref, ref = fit_timed(X_ref)
-    ref_row = {
-        "n": n_ref,
-        "time_s": t_ref,
-        "n_iter": ref.n_iter_,
-        "pi": ref.pi_,
-        "time_per_iter_s": t_ref / ref.n_iter_,
-    }
-    per_sample = {
-        name: 1e9 * row["time_per_iter_s"] / row["n"]
-        for name, row in (("dask", dask_row), ("memory", ref_row))
-    }
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
+        cluster() as glibc_cluster,
+        Client(glibc_cluster),
+    ):
+        t_glibc, est_glibc, load_glibc = fit_in_worker_memory(mem_bounds, seeds, args)
+    same_path = same_path and est_glibc.pi_ == est_mem.pi_
+
     result = {
         "meta": {
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "skmix": skmix.__version__,
+            "cpu_count": os.cpu_count(),
+            "workers": args.workers,
+            "threads_per_worker": 1,
         },
-        "dask": dask_row,
-        "in_memory": ref_row,
+        "memory": {
+            "n": n_mem,
+            "chunks": len(mem_bounds),
+            "dask_time_s": t_mem,
+            "numpy_time_s": t_local,
+            "n_iter": est_mem.n_iter_,
+            "pi": est_mem.pi_,
+            "numpy_pi": est_local.pi_,
+            "same_path": same_path,
+            "dask_glibc_malloc_time_s": t_glibc,
+            "load_dask": load_mem,
+            "load_dask_glibc_malloc": load_glibc,
+            "load_numpy": load_local,
+        },
+        "disk": {
+            "n": n,
+            "chunks": len(disk_bounds),
+            "write_time_s": t_write,
+            "read_time_s": t_read,
+            "fit_time_s": t_disk,
+            "n_iter": est_disk.n_iter_,
+            "pi": est_disk.pi_,
+            "load_read": load_read,
+            "load_fit": load_disk,
+            "client_tracemalloc_peak_bytes": client_peak,
+            "client_rss_peak_bytes": rss.peak,
+            "worker_rss_peak_bytes": sorted(worker_peaks.values()),
+        },
         "ratios": {
-            "time_per_iter_dask_over_memory": dask_row["time_per_iter_s"]
-            / ref_row["time_per_iter_s"],
-            "ns_per_sample_iter_dask": per_sample["dask"],
-            "ns_per_sample_iter_memory": per_sample["memory"],
-            "per_sample_dask_over_memory": per_sample["dask"] / per_sample["memory"],
+            "memory_dask_over_numpy_one_core": t_mem / t_local,
+            "memory_dask_glibc_malloc_over_numpy_one_core": t_glibc / t_local,
+            "disk_fit_over_read": t_disk / t_read,
+            "disk_ns_per_sample": 1e9 * t_disk / n,
+            "memory_dask_ns_per_sample": 1e9 * t_mem / n_mem,
+            "memory_numpy_ns_per_sample": 1e9 * t_local / n_mem,
         },
     }
-    gb = 1e9
+    gb, ratios = 1e9, result["ratios"]
     print(
-        f"dask, {args.workers} workers x 1 thread, {dask_row['chunks']} chunks: "
-        f"n = {n:,}: {t_dask:.2f} s, {est.n_iter_} iterations, "
-        f"{1e3 * dask_row['time_per_iter_s']:.1f} ms per iteration "
-        f"({per_sample['dask']:.2f} ns per sample per iteration), pi = {est.pi_:.6f}"
+        f"in worker memory, n = {n_mem:,} in {len(mem_bounds)} chunks, "
+        f"{args.workers} workers x 1 thread: dask fit {1e3 * t_mem:.0f} ms "
+        f"(load {load_mem['before']:.2f} -> {load_mem['after']:.2f}); in-memory "
+        f"NumPy fit on one thread {1e3 * t_local:.0f} ms (load "
+        f"{load_local['before']:.2f} -> {load_local['after']:.2f}); dask / numpy "
+        f"= {ratios['memory_dask_over_numpy_one_core']:.2f}; best of "
+        f"{args.repeat}; same path: {same_path}"
     )
     print(
-        f"in memory, this process: n = {n_ref:,}: {t_ref:.2f} s, {ref.n_iter_} "
-        f"iterations, {1e3 * ref_row['time_per_iter_s']:.1f} ms per iteration "
-        f"({per_sample['memory']:.2f} ns per sample per iteration)"
+        f"  the same on workers with glibc's default malloc trimming: "
+        f"{1e3 * t_glibc:.0f} ms (load {load_glibc['before']:.2f} -> "
+        f"{load_glibc['after']:.2f}); dask / numpy = "
+        f"{ratios['memory_dask_glibc_malloc_over_numpy_one_core']:.2f}"
     )
     print(
-        "time per iteration, dask at n over in memory at reference n: "
-        f"{result['ratios']['time_per_iter_dask_over_memory']:.2f}; per sample: "
-        f"{result['ratios']['per_sample_dask_over_memory']:.2f}"
+        f"from disk, n = {n:,} ({n * 8 / gb:.2f} GB, written in {t_write:.1f} s) "
+        f"in {len(disk_bounds)} chunks: fit {t_disk:.2f} s, {est_disk.n_iter_} "
+        f"EM iterations, pi = {est_disk.pi_:.6f} (load {load_disk['before']:.2f}"
+        f" -> {load_disk['after']:.2f}); reading the chunks and summing them "
+        f"{t_read:.2f} s; fit / read = {ratios['disk_fit_over_read']:.2f}"
     )
     print(
-        f"client during the dask fit: {client_peak / 1e6:.1f} MB allocated at "
-        f"peak (tracemalloc), peak RSS {rss.peak / gb:.2f} GB; data "
-        f"{n * 8 / gb:.2f} GB; worker peak RSS "
-        + ", ".join(f"{p / gb:.2f} GB" for p in dask_row["worker_rss_peak_bytes"])
+        f"client during the disk fit: {client_peak / 1e6:.1f} MB allocated at "
+        f"peak (tracemalloc), peak RSS {rss.peak / gb:.2f} GB; worker peak RSS "
+        + ", ".join(f"{p / gb:.2f} GB" for p in result["disk"]["worker_rss_peak_bytes"])
     )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -1,27 +1,64 @@
 """Array API inputs (array-api-strict, PyTorch, CuPy, ...): compute there.
 
 With ``sklearn.set_config(array_api_dispatch=True)`` and X from a non-NumPy
-Array API namespace, the per-sample terms are computed in that namespace and
-on X's device, and each pass of the solvers is a few reductions there, whose
-results (four floats) come back to the host. The solvers themselves are the
-NumPy ones: they only need ``const``, ``total`` and ``sums(pi, derivatives)``.
+Array API namespace, ``fit`` builds the summary of :mod:`skmix._summary` in
+that namespace and on X's device (:func:`summarize`), block by block; only
+the summary's sums (tens of KB per block, whatever its length) come to the
+host, where they are added and the NumPy solvers run on them. The fitted
+state is therefore NumPy (it pickles and deep-copies); the prediction methods
+compute in X's namespace and return arrays there.
 
-The formulas are those of the NumPy kernels (the factored log-odds, the ratio
-``u = exp(-|lo|)`` split by side), written with the standard's functions
-only; the NumPy path keeps its faster, blockwise kernels.
+The per-sample formulas are those of the NumPy build, written with the
+standard's functions only: :func:`sample_terms` (tested equal to
+:func:`skmix._densities.sample_terms`), the bins of
+:func:`skmix._summary.bin_position` (shared) and the Chebyshev recurrence.
+The backends differ in the reduction: the standard has no bincount or
+scatter-add, so :func:`_binned_moments` sorts each block and takes
+differences of cumulative sums at the bins' ends; PyTorch uses its
+``index_add_`` (:func:`_binned_moments_scatter`).
 """
 
 import math
 
 import numpy as np
 from sklearn.utils._array_api import (
+    _convert_to_numpy,
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
     move_to,
 )
 
+from . import _summary as layout
 from ._densities import log_mixture_density, posterior_logit
+from ._summary import Summary, bin_position, merge
+
+# Rows per block of the summary's build: its temporaries are about 25 arrays
+# of this many float64 (the Chebyshev columns and their cumulative sums), and
+# the sort-based bin sums round to a few eps times a block's total weight.
+BLOCK_ROWS = 1 << 16
+# With a scatter-add (PyTorch) nothing rounds with the block's length, so the
+# blocks are longer: fewer, larger kernels on a GPU.
+SCATTER_BLOCK_ROWS = 1 << 20
+
+
+def bin_edges():
+    """Edges of the bins of ``|t|`` of :func:`skmix._summary.bin_position`.
+
+    Bin ``b`` holds ``edges[b] <= |t| < edges[b + 1]``; the first bin starts
+    at 0 (smaller ``|t|`` are counted in it), the last ends at ``T_MAX``.
+    Read from the summary's layout when called.
+    """
+    h = layout.BIN_WIDTH
+    edges = np.concatenate(
+        [
+            [0.0],
+            np.ldexp(1.0, np.arange(layout.E_MIN, layout.E_MAX + 1)),
+            h * np.arange(round(0.25 / h) + 1, round(layout.T_MAX / h) + 1),
+        ]
+    )
+    assert edges.shape == (layout.N_BINS + 1,) and edges[-1] == layout.T_MAX
+    return edges
 
 
 def array_api_namespace(*arrays):
@@ -45,36 +82,52 @@ def _components(means, sigma, xp, device, dtype):
 
 
 def sample_terms(X, means, sigma, xp, device):
-    """Log-odds ``log f0 - log f1`` and ``max(log f0, log f1)`` of each row.
+    """Log-odds ``log f0 - log f1`` and the larger log-density of each row.
 
-    The factored form of :func:`skmix._densities.log_odds_coefficients`, so
-    that far-out rows give the right infinity; an ``inf - inf`` (values near
-    the float64 range) raises a ValueError.
+    The formula of :func:`skmix._densities.sample_terms` (per feature, the
+    standardised distances from the differences ``x - mu_k``; the log-odds
+    linear for equal sigmas, factored otherwise), written with the
+    standard's functions only. Rows so far out that the log-odds is
+    ``inf - inf`` raise a ValueError.
     """
     dtype = float_dtype(xp, device)
     X = xp.astype(X, dtype)
-    m, s = _components(means, sigma, xp, device, dtype)
-    n_features = X.shape[1]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        prec0, prec1 = 1.0 / s[0, :], 1.0 / s[1, :]
-        first = X * (prec1 - prec0) + (m[0, :] * prec0 - m[1, :] * prec1)
-        second = X * (prec1 + prec0) - (m[0, :] * prec0 + m[1, :] * prec1)
-        c = xp.sum(xp.log(s[1, :]) - xp.log(s[0, :]))
-        lo = c + xp.sum(0.5 * first * second, axis=1)
-        if bool(xp.any(xp.isnan(lo))):
-            raise ValueError(
-                "X holds values so extreme (near the float64 range) that the "
-                "log-odds of the two components is undefined (inf - inf). "
-                "Rescale X, means and sigma together."
-            )
-        log_dens = []
-        for k in range(2):
-            z = (X - m[k, :]) / s[k, :]
-            log_norm = -xp.sum(xp.log(s[k, :])) - 0.5 * n_features * math.log(
-                2 * math.pi
-            )
-            log_dens.append(log_norm - 0.5 * xp.sum(z * z, axis=1))
-    return lo, xp.where(lo >= 0, log_dens[0], log_dens[1])
+    n_samples, n_features = X.shape
+    lo = xp.zeros(n_samples, dtype=dtype, device=device)
+    sq = [xp.zeros(n_samples, dtype=dtype, device=device) for _ in range(2)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(n_features):
+            xj = X[:, j]
+            mu0, mu1 = float(means[0, j]), float(means[1, j])
+            s0, s1 = float(sigma[0, j]), float(sigma[1, j])
+            z0 = (xj - mu0) / s0
+            z1 = (xj - mu1) / s1
+            sq[0] = sq[0] + z0 * z0
+            sq[1] = sq[1] + z1 * z1
+            if s0 == s1:
+                delta = (mu0 - mu1) / s0
+                lo = lo + delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) / s0)
+            else:
+                term = 0.5 * (z1 - z0) * (z1 + z0)
+                # both distances overflowed: the wider component wins
+                term = xp.where(
+                    xp.isnan(term), math.inf if s0 > s1 else -math.inf, term
+                )
+                lo = lo + (term + (math.log(s1) - math.log(s0)))
+        undefined = bool(xp.any(xp.isnan(lo)))
+    if undefined:
+        raise ValueError(
+            "X holds values so extreme (near the float64 range) that the "
+            "log-odds of the two components is undefined (inf - inf). "
+            "Rescale X, means and sigma together."
+        )
+    log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * np.log(2.0 * np.pi)
+    log_max = xp.where(
+        lo >= 0,
+        float(log_norm[0]) - 0.5 * sq[0],
+        float(log_norm[1]) - 0.5 * sq[1],
+    )
+    return lo, log_max
 
 
 def _posterior_parts(X, means, sigma, pi, xp, device):
@@ -105,6 +158,182 @@ def labels(X, means, sigma, pi, xp, device):
 
 def log_density(X, means, sigma, pi, xp, device):
     return log_mixture_density(*sample_terms(X, means, sigma, xp, device), pi, xp)
+
+
+def summarize(X, means, sigma, sample_weight, xp, device):
+    """The :class:`~skmix._summary.Summary` of X, built in X's namespace.
+
+    Block by block of ``BLOCK_ROWS`` rows (``SCATTER_BLOCK_ROWS`` with
+    PyTorch), on X's device: the log-odds ``t``
+    and the larger log-density ``m`` (:func:`sample_terms`), then the binned
+    Chebyshev moments of ``|t|`` per side (:func:`_binned_moments`), the
+    tail sums and the totals of the layout in :mod:`skmix._summary`. Only
+    those sums (a few KB per block) come to the host (:func:`to_host`), where
+    they are added into one summary.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Validated, in namespace ``xp`` on ``device``.
+    means, sigma : ndarray of shape (2, n_features)
+        Validated component parameters (NumPy).
+    sample_weight : array of shape (n_samples,) or None
+        Validated non-negative weights, in ``xp`` on ``device``; samples of
+        weight 0 are left out.
+    xp, device : namespace and device of X.
+
+    Returns
+    -------
+    summary : Summary
+    """
+    edges = xp.asarray(bin_edges(), dtype=float_dtype(xp, device), device=device)
+    n_samples = X.shape[0]
+    parts = []
+    rows = SCATTER_BLOCK_ROWS if _is_torch(xp) else BLOCK_ROWS
+    for start in range(0, n_samples, rows):
+        stop = min(start + rows, n_samples)
+        t, m = sample_terms(X[start:stop, ...], means, sigma, xp, device)
+        weight = None
+        if sample_weight is not None:
+            weight = xp.astype(sample_weight[start:stop], t.dtype)
+        parts.append(_block_summary(t, m, weight, edges, xp))
+    return merge(*parts)
+
+
+def _block_summary(t, m, weight, edges, xp):
+    """The summary of one block of ``t``, ``m`` and weights (or None)."""
+    a = xp.abs(t)
+    side1 = t < 0
+    body = a < layout.T_MAX
+    # the common case, no sample in the tail: no masks, no tail sums
+    tails = bool(xp.any(~body))
+    if weight is None:
+        count = t.shape[0]
+        total, min_weight = float(count), 1.0
+        log_max = xp.sum(m)
+        w_body = xp.astype(body, t.dtype) if tails else None
+        w_tail = xp.astype(~body, t.dtype)
+    else:
+        positive = weight > 0
+        count = int(xp.count_nonzero(positive))
+        total = float(xp.sum(weight))
+        min_weight = float(xp.min(xp.where(positive, weight, math.inf)))
+        # weight 0 leaves the sample out, even where m is -inf
+        log_max = xp.sum(weight * xp.where(positive, m, 0.0))
+        w_body = xp.where(body, weight, 0.0) if tails else weight
+        w_tail = xp.where(body, 0.0, weight)
+    if tails:
+        a_body = xp.where(body, a, 0.0)  # finite positions for the tail's rows
+        tail = to_host(_tail_sums(a, side1, w_tail, xp), xp)
+    else:
+        a_body = a
+        tail = np.zeros((2, layout.N_TAIL + 3))
+    if _is_torch(xp):
+        moments = _binned_moments_scatter(a_body, side1, w_body, xp)
+    else:
+        moments = _binned_moments(t, a_body, w_body, edges, xp)
+    return Summary.from_arrays(
+        to_host(moments, xp),
+        tail,
+        total,
+        count,
+        min_weight if count else math.inf,
+        float(log_max),
+    )
+
+
+def _chebyshev_columns(u, weight, xp):
+    """``weight * T_k(u)``, ``k = 0 .. DEGREE``, as columns (``weight`` None:
+    1): the formula of :func:`skmix._summary.chebyshev_moments` in ``xp``."""
+    columns = [xp.ones_like(u), u]
+    two_u = 2.0 * u
+    for _ in range(2, layout.DEGREE + 1):
+        columns.append(two_u * columns[-1] - columns[-2])
+    columns = xp.stack(columns, axis=1)
+    return columns if weight is None else columns * weight[:, None]
+
+
+def _body_columns(a_body, w_body, xp):
+    """Each sample's bin and Chebyshev columns (``w_body`` is 0 outside the
+    body, where ``a_body`` is 0)."""
+    index, u = bin_position(a_body, xp)
+    return index, _chebyshev_columns(u, w_body, xp)
+
+
+def _binned_moments(t, a_body, w_body, edges, xp):
+    """Per-side, per-bin sums of the Chebyshev columns, without a scatter.
+
+    The standard has no bincount or scatter-add, so the block is sorted by
+    ``t``: each bin's samples are then a contiguous run, whose ends
+    ``searchsorted`` finds from the bins' edges, and a bin's sums are
+    differences of the cumulative sums of the columns at its ends. Side 1
+    (``t < 0``) is the front of the sorted block, its bins in reverse.
+    The differences are exact to the rounding of the cumulative sums (at
+    most ``BLOCK_ROWS`` terms of magnitude at most the weight).
+    """
+    if w_body is None:  # every sample in the body, unit weights
+        t = xp.sort(t)
+        a_body = xp.abs(t)
+    else:
+        order = xp.argsort(t)
+        t, a_body = xp.take(t, order), xp.take(a_body, order)
+        w_body = xp.take(w_body, order)
+    _, columns = _body_columns(a_body, w_body, xp)
+    cumulative = xp.cumulative_sum(columns, axis=0, include_initial=True)
+    zero = xp.zeros(1, dtype=t.dtype, device=t.device)
+    # side 0 (t >= 0, -0.0 included): bin b is edges[b] <= t < edges[b + 1]
+    ends0 = xp.searchsorted(t, edges, side="left")
+    # side 1 (t < 0): bin b is -edges[b + 1] < t <= -edges[b], but t < 0
+    ends1 = xp.concat(
+        [
+            xp.searchsorted(t, zero, side="left"),
+            xp.searchsorted(t, -edges[1:], side="right"),
+        ]
+    )
+    at = lambda ends: xp.take(cumulative, ends, axis=0)  # noqa: E731
+    side0 = at(ends0[1:]) - at(ends0[:-1])
+    side1 = at(ends1[:-1]) - at(ends1[1:])
+    return xp.stack([side0, side1], axis=0)
+
+
+def _binned_moments_scatter(a_body, side1, w_body, xp):
+    """The same sums as :func:`_binned_moments`, by PyTorch's ``index_add_``."""
+    index, columns = _body_columns(a_body, w_body, xp)
+    index = index + xp.astype(side1, index.dtype) * layout.N_BINS
+    out = xp.zeros(
+        (2 * layout.N_BINS, layout.DEGREE + 1), dtype=a_body.dtype, device=a_body.device
+    )
+    out.index_add_(0, index, columns)
+    return xp.reshape(out, (2, layout.N_BINS, layout.DEGREE + 1))
+
+
+def _tail_sums(a, side1, w_tail, xp):
+    """Per side, over ``|t| >= T_MAX`` (``w_tail`` is 0 elsewhere): the
+    weight, ``sum s exp(-j |t|)`` for ``j = 1 .. N_TAIL``, the weight at
+    ``|t| = inf`` and ``sum s |t|`` over the finite ones."""
+    finite = xp.isfinite(a)
+    e = xp.exp(-a)
+    rows = []
+    for side in (~side1, side1):
+        w = xp.where(side, w_tail, 0.0)
+        sums = [xp.sum(w)]
+        power = w
+        for _ in range(layout.N_TAIL):
+            power = power * e
+            sums.append(xp.sum(power))
+        sums.append(xp.sum(xp.where(finite, 0.0, w)))
+        sums.append(xp.sum(w * xp.where(finite, a, 0.0)))
+        rows.append(xp.stack(sums))
+    return xp.stack(rows, axis=0)
+
+
+def _is_torch(xp):
+    return "torch" in getattr(xp, "__name__", "")
+
+
+def to_host(array, xp):
+    """A (small) array of namespace ``xp`` as a NumPy array on the host."""
+    return _convert_to_numpy(array, xp)
 
 
 def to_namespace(array, xp, device):

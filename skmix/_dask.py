@@ -1,17 +1,27 @@
-"""Dask arrays: fit on chunks of rows where they live, predict lazily.
+"""Dask arrays: fit in one map-reduce round, predict lazily.
 
-``fit`` computes the per-sample terms of each chunk once, where the chunk is
-(:func:`chunk_terms`), and persists them; each pass of the solvers is then one
-small graph of one task per chunk, whose results (four floats each) are added
-on the client. Nothing of the size of the data is gathered, and the graph of a
-pass does not grow with the number of iterations. dask is imported only when
-dask input is given, so it stays an optional dependency.
+``fit`` is one round over the chunks of rows: each chunk's summary of the
+log-odds (:mod:`skmix._summary`) is built where the chunk lives
+(:func:`chunk_summary`, one task per chunk), the summaries are added in a tree
+of ``TREE_FAN_IN``-way additions, and only their sum (tens of KB) comes to the
+client, where the solver and the inference run on it. Nothing per-sample is
+persisted on the workers, and the fitted estimator holds no reference to the
+cluster: it pickles, and computes ``pi_stderr_`` and its intervals, after the
+cluster is gone. The per-chunk formula is the in-memory one; only the mapping
+and the reduction are dask's. The prediction methods map a per-sample
+function over the chunks, lazily (:func:`map_rows`). dask is imported only
+when dask input is given, so it stays an optional dependency.
 """
 
 import math
 import numbers
 
 import numpy as np
+
+from ._summary import merge, summarize_numpy
+
+# Summaries added per task in the tree reduction of a dask fit.
+TREE_FAN_IN = 8
 
 
 def is_dask_array(X):
@@ -67,27 +77,103 @@ def _check_finite(block, name):
         raise ValueError(f"Input {name} contains NaN or infinity.")
 
 
+def chunk_summary(block, weight, means, sigma):
+    """Validate one chunk of rows and build its summary (on a worker)."""
+    block = np.asarray(block)
+    _check_finite(block, "X")
+    if block.dtype not in (np.float32, np.float64):
+        block = block.astype(np.float64)
+    if weight is not None:
+        weight = np.asarray(weight, dtype=np.float64)
+        _check_finite(weight, "sample_weight")
+        if (weight < 0).any():
+            raise ValueError("Negative values in data passed to sample_weight.")
+    return summarize_numpy(block, means, sigma, weight)
+
+
+def tree_sum(parts, fan_in=TREE_FAN_IN):
+    """Add delayed summaries in a tree of ``fan_in``-way additions."""
+    import dask
+
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(merge)(*parts[i : i + fan_in])
+            for i in range(0, len(parts), fan_in)
+        ]
+    return parts[0]
+
+
+def summarize(X, means, sigma, sample_weight=None):
+    """The summary of a dask array X, in one map-reduce round.
+
+    One task per chunk of rows builds that chunk's summary where the chunk
+    lives; the summaries are added in a tree and only their sum comes to the
+    client. Nothing is persisted on the workers.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+        Checked by :func:`check_dask_X` (chunked along rows only).
+    means, sigma : ndarray of shape (2, n_features)
+        Validated component parameters.
+    sample_weight : dask array of shape (n_samples,) or None
+        From :func:`check_dask_sample_weight`.
+
+    Returns
+    -------
+    summary : Summary
+    """
+    import dask
+
+    blocks = X.to_delayed().ravel()
+    if sample_weight is None:
+        weights = [None] * len(blocks)
+    else:
+        weights = sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel()
+    parts = [
+        dask.delayed(chunk_summary)(block, weight, means, sigma)
+        for block, weight in zip(blocks, weights, strict=True)
+    ]
+    (summary,) = dask.compute(tree_sum(parts))
+    return summary
+
+
 def check_dask_sample_weight(sample_weight, X):
-    """A 1-D float64 dask array of weights with X's rows (values: lazily)."""
+    """A 1-D float64 dask array of weights with X's rows (values: lazily).
+
+    ``sample_weight`` may be a number, a NumPy array (or array-like) or a
+    dask array; its length is checked here, on the client, before it is
+    chunked like X.
+    """
     import dask.array as da
 
+    n_samples = X.shape[0]
     if isinstance(sample_weight, numbers.Number):
-        return da.full(X.shape[0], float(sample_weight), chunks=(X.chunks[0],))
+        return da.full(n_samples, float(sample_weight), chunks=(X.chunks[0],))
     if not is_dask_array(sample_weight):
         sample_weight = np.asarray(sample_weight)
-        if sample_weight.dtype.kind not in "fiub":
-            raise ValueError(
-                f"sample_weight must hold real numbers, got {sample_weight.dtype}."
-            )
-        sample_weight = da.from_array(
-            sample_weight.astype(np.float64), chunks=(X.chunks[0],)
+    if sample_weight.dtype.kind not in "fiub":
+        raise ValueError(
+            "sample_weight must hold real numbers, got an array of dtype "
+            f"{sample_weight.dtype}."
         )
     if sample_weight.ndim != 1:
-        raise ValueError("Sample weights must be 1D array or scalar")
-    if sample_weight.shape != (X.shape[0],):
         raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected {(X.shape[0],)}!"
+            "sample_weight must be a 1D array (one weight per sample) or a "
+            f"scalar, got an array of shape {sample_weight.shape}."
         )
+    if math.isnan(sample_weight.shape[0]):
+        raise ValueError(
+            "sample_weight is a dask array of unknown length (unknown chunk "
+            "sizes); call sample_weight.compute_chunk_sizes() first."
+        )
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} values, but X has "
+            f"{n_samples} samples: give one weight per sample (row) of X."
+        )
+    if not is_dask_array(sample_weight):
+        sample_weight = da.from_array(sample_weight, chunks=(X.chunks[0],))
     return sample_weight.astype(np.float64)
 
 

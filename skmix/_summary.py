@@ -171,12 +171,15 @@ def bin_position(a, xp=np):
 
 def _frexp(a, xp):
     # frexp for namespaces without it (exact: powers of two)
-    a = xp.maximum(a, _A_MIN)
+    # arrays, not Python scalars, as second operands: PyTorch's maximum and
+    # pow take tensors only
+    a = xp.maximum(a, xp.full_like(a, _A_MIN))
+    two = xp.full_like(a, 2.0)
     expo = xp.floor(xp.log2(a)) + 1.0
-    mant = a / xp.pow(2.0, expo)
+    mant = a / xp.pow(two, expo)
     # log2 may round across a power of two
     expo = xp.where(mant >= 1.0, expo + 1.0, xp.where(mant < 0.5, expo - 1.0, expo))
-    mant = a / xp.pow(2.0, expo)
+    mant = a / xp.pow(two, expo)
     return mant, expo
 
 

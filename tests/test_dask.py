@@ -1,17 +1,28 @@
-"""Dask input, on a real distributed LocalCluster (2 worker processes)."""
+"""Dask input, on a real distributed LocalCluster (2 worker processes).
 
+A dask fit is one map-reduce round (a summary per chunk, added in a tree),
+so it must equal the in-memory fit to rounding, leave nothing on the workers
+and survive its cluster.
+"""
+
+import copy
 import faulthandler
+import math
 import pickle
+import time
 
 import dask.array as da
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
+from dask.utils import key_split
+from distributed import Client, LocalCluster, get_task_stream, wait
 
 from skmix import TwoGaussianMixturePi, make_mixture
+from skmix._dask import TREE_FAN_IN
 
 N, CHUNK = 20_000, 3_000
 CLUSTER_TIME_LIMIT_S = 300
+RTOL = 1e-12
 
 
 @pytest.fixture(scope="module")
@@ -35,44 +46,125 @@ def client():
 
 @pytest.fixture(scope="module")
 def data():
+    rng = np.random.default_rng(1)
     X, _ = make_mixture(N, means=(0.0, 2.0), sigma=(1.0, 1.5), pi=0.7, random_state=0)
-    weight = np.random.default_rng(1).uniform(0.0, 3.0, N)
+    # far-out samples: the tails of the summary are used too
+    X[[5, 9_000, 17_000]] = [[60.0], [-1e6], [-35.0]]
+    weight = rng.uniform(0.0, 3.0, N)
     weight[::7] = 0.0
     return X, weight
 
 
-def _est(solver):
-    return TwoGaussianMixturePi(means=(0.0, 2.0), sigma=(1.0, 1.5), solver=solver)
+def _est(solver="em", **params):
+    return TwoGaussianMixturePi(
+        means=(0.0, 2.0), sigma=(1.0, 1.5), solver=solver, **params
+    )
+
+
+def _assert_same_fit(remote, local):
+    assert remote.n_iter_ == local.n_iter_
+    assert remote.converged_ == local.converged_
+    for key in ("pi", "loglik"):
+        np.testing.assert_allclose(
+            remote.history_[key], local.history_[key], rtol=RTOL, atol=0
+        )
+    assert remote.pi_ == pytest.approx(local.pi_, rel=RTOL)
+    assert remote.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=RTOL)
+    for method in ("profile", "wald"):
+        np.testing.assert_allclose(
+            remote.confidence_interval(method=method),
+            local.confidence_interval(method=method),
+            rtol=RTOL,
+        )
 
 
 @pytest.mark.parametrize("solver", ["em", "newton"])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_fit_on_the_cluster_equals_the_in_memory_fit(client, data, solver, weighted):
+@pytest.mark.parametrize("weights", [None, "dask", "numpy"])
+def test_fit_on_the_cluster_equals_the_in_memory_fit(client, data, solver, weights):
     X, weight = data
-    weight = weight if weighted else None
     dX = da.from_array(X, chunks=(CHUNK, 1))
-    dweight = None if weight is None else da.from_array(weight, chunks=CHUNK)
+    if weights is None:
+        weight = remote_weight = None
+    elif weights == "dask":  # chunked unlike X: aligned by the fit
+        remote_weight = da.from_array(weight, chunks=CHUNK // 2 + 1)
+    else:
+        remote_weight = weight
     local = _est(solver).fit(X, sample_weight=weight)
-    remote = _est(solver).fit(dX, sample_weight=dweight)
-    assert remote.n_iter_ == local.n_iter_ and remote.converged_
-    for key in ("pi", "loglik"):
-        np.testing.assert_allclose(
-            remote.history_[key], local.history_[key], rtol=1e-10
-        )
-    assert remote.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=1e-9)
-    np.testing.assert_allclose(
-        remote.confidence_interval(), local.confidence_interval(), rtol=1e-9
-    )
+    remote = _est(solver).fit(dX, sample_weight=remote_weight)
+    _assert_same_fit(remote, local)
 
 
-def test_numpy_weights_and_float32_with_dask_X(client, data):
+def test_float32_and_uneven_chunks(client, data):
     X, weight = data
-    dX = da.from_array(X.astype(np.float32), chunks=(CHUNK, 1))
-    local = _est("em").fit(X.astype(np.float32), sample_weight=weight)
-    remote = _est("em").fit(dX, sample_weight=weight)
-    np.testing.assert_allclose(
-        remote.history_["loglik"], local.history_["loglik"], rtol=1e-10
-    )
+    X32 = X.astype(np.float32)
+    chunks = ((1, 6_000, 2_999, 11_000), (1,))
+    local = _est().fit(X32, sample_weight=weight)
+    remote = _est().fit(da.from_array(X32, chunks=chunks), sample_weight=weight)
+    _assert_same_fit(remote, local)
+
+
+def test_the_fit_is_one_round_of_one_task_per_chunk(client, data):
+    X, _ = data
+    dX = da.from_array(X, chunks=(CHUNK, 1)).persist()
+    wait(dX)
+    n_chunks = dX.numblocks[0]
+    with get_task_stream(client) as stream:
+        _est("newton").fit(dX)
+    prefixes = [key_split(task["key"]) for task in stream.data]
+    assert prefixes.count("chunk_summary") == n_chunks
+    # the tree: ceil(7 / 8) = 1 addition of the seven chunk summaries
+    levels, width = 0, n_chunks
+    while width > 1:
+        width = math.ceil(width / TREE_FAN_IN)
+        levels += width
+    assert prefixes.count("merge") == levels
+    assert len(prefixes) == n_chunks + levels  # nothing else: one round
+
+
+def test_nothing_stays_on_the_workers(client, data):
+    X, weight = data
+    dX = da.from_array(X, chunks=(CHUNK, 1)).persist()
+    wait(dX)
+    before = set().union(*client.has_what().values())
+    est = _est().fit(dX, sample_weight=weight)
+    deadline = time.monotonic() + 10
+    while (extra := set().union(*client.has_what().values()) - before) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)  # releases reach the workers asynchronously
+    assert not extra
+    assert len(pickle.dumps(est)) < 100_000
+
+
+def test_the_fitted_estimator_outlives_its_cluster(data):
+    X, weight = data
+    local = _est("newton").fit(X, sample_weight=weight)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as own_client,
+    ):
+        dX = da.from_array(X, chunks=(CHUNK, 1))
+        remote = _est("newton").fit(dX, sample_weight=da.from_array(weight, CHUNK))
+        assert own_client.status == "running"
+    assert own_client.status == "closed"
+    # nothing of the fit refers to the closed cluster
+    for clone in (pickle.loads(pickle.dumps(remote)), copy.deepcopy(remote), remote):
+        _assert_same_fit(clone, local)
+        np.testing.assert_allclose(
+            clone.predict_proba(X[:50]), local.predict_proba(X[:50]), rtol=RTOL
+        )
+
+
+def test_densities_beyond_float64(client, data):
+    X, weight = data
+    X = np.vstack([X, [[1e300]], [[-1e300]]])
+    weight = np.r_[weight, 1.0, 2.0]
+    local = _est().fit(X, sample_weight=weight)
+    remote = _est().fit(da.from_array(X, chunks=(CHUNK, 1)), sample_weight=weight)
+    assert local.loglik_ == remote.loglik_ == -np.inf
+    _assert_same_fit(remote, local)
 
 
 def test_predictions_are_lazy_dask_arrays(client, data):
@@ -80,30 +172,21 @@ def test_predictions_are_lazy_dask_arrays(client, data):
     dX = da.from_array(X, chunks=(CHUNK, 1))
     est = _est("newton").fit(dX)
     local = _est("newton").fit(X)
-    proba = est.predict_proba(dX)
-    labels = est.predict(dX)
-    log_density = est.score_samples(dX)
-    for result in (proba, labels, log_density):
-        assert isinstance(result, da.Array)
-        assert result.chunks[0] == dX.chunks[0]
-    np.testing.assert_allclose(proba.compute(), local.predict_proba(X), rtol=1e-12)
-    np.testing.assert_array_equal(labels.compute(), local.predict(X))
-    assert labels.dtype == local.predict(X).dtype
-    np.testing.assert_allclose(
-        log_density.compute(), local.score_samples(X), rtol=1e-12
-    )
-    assert est.score(dX) == pytest.approx(local.score(X), rel=1e-12)
-
-
-def test_pickled_dask_fit_keeps_its_results(client, data):
-    X, _ = data
-    est = _est("em").fit(da.from_array(X, chunks=(CHUNK, 1)))
-    stderr, pi = est.pi_stderr_, est.pi_
-    clone = pickle.loads(pickle.dumps(est))
-    assert (clone.pi_, clone.pi_stderr_) == (pi, stderr)
-    np.testing.assert_allclose(clone.predict_proba(X[:5]), est.predict_proba(X[:5]))
-    # the summary travels with the estimator: intervals after the cluster
-    assert clone.confidence_interval() == est.confidence_interval()
+    # the fitted components are used, whatever the parameters say now
+    est.set_params(means=(5.0, 9.0), sigma=(2.0, 3.0))
+    outputs = {
+        "predict_proba": est.predict_proba(dX),
+        "predict_log_proba": est.predict_log_proba(dX),
+        "predict": est.predict(dX),
+        "score_samples": est.score_samples(dX),
+    }
+    for name, result in outputs.items():
+        assert isinstance(result, da.Array), name
+        assert result.chunks[0] == dX.chunks[0], name
+        expected = getattr(local, name)(X)
+        assert result.dtype == expected.dtype, name
+        np.testing.assert_allclose(result.compute(), expected, rtol=RTOL, atol=0)
+    assert est.score(dX) == pytest.approx(local.score(X), rel=RTOL)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +207,12 @@ def test_pickled_dask_fit_keeps_its_results(client, data):
 def test_bad_dask_X_raises(client, data, make, match):
     X, _ = data
     with pytest.raises(ValueError, match=match):
-        _est("em").fit(make(X))
+        _est().fit(make(X))
+
+
+def _unknown_length(n):
+    weight = da.from_array(np.ones(n), chunks=CHUNK)
+    return weight[weight > 0]  # chunk sizes unknown until computed
 
 
 @pytest.mark.parametrize(
@@ -132,19 +220,27 @@ def test_bad_dask_X_raises(client, data, make, match):
     [
         (lambda n: -np.ones(n), "Negative"),
         (lambda n: np.zeros(n), "non-zero"),
-        (lambda n: np.ones(n - 1), "shape"),
         (lambda n: np.full(n, np.nan), "NaN"),
+        (lambda n: np.ones(n - 1), r"sample_weight has 19999 values.*20000 samples"),
+        (lambda n: np.ones(n + 5), r"sample_weight has 20005 values.*20000 samples"),
+        (
+            lambda n: da.from_array(np.ones(n - 1), chunks=CHUNK),
+            r"sample_weight has 19999 values.*20000 samples",
+        ),
+        (lambda n: np.ones((n, 1)), "sample_weight must be a 1D array"),
+        (lambda n: np.full(n, "a"), "sample_weight must hold real numbers"),
+        (_unknown_length, "sample_weight .*unknown length"),
     ],
 )
 def test_bad_weights_with_dask_X_raise(client, data, weight, match):
     X, _ = data
     with pytest.raises(ValueError, match=match):
-        _est("em").fit(da.from_array(X, chunks=(CHUNK, 1)), sample_weight=weight(N))
+        _est().fit(da.from_array(X, chunks=(CHUNK, 1)), sample_weight=weight(N))
 
 
 def test_predict_checks_the_number_of_features(client, data):
     X, _ = data
-    est = _est("em").fit(da.from_array(X, chunks=(CHUNK, 1)))
+    est = _est().fit(da.from_array(X, chunks=(CHUNK, 1)))
     with pytest.raises(ValueError, match="2 features"):
         est.predict(da.from_array(np.hstack([X, X]), chunks=(CHUNK, 2)))
     with pytest.raises(ValueError, match="NaN"):
@@ -160,12 +256,42 @@ def test_repeated_dask_fits_are_identical(client, data):
         np.testing.assert_array_equal(first.history_[key], second.history_[key])
 
 
-def test_predict_log_proba_is_lazy(client, data):
-    X, _ = data
+def test_partial_fit_on_dask_batches_equals_the_whole_fit(client, data):
+    # summaries merge by addition: dask batches (one round each) and a NumPy
+    # batch give the fit of their concatenation
+    X, weight = data
+    est = _est("newton")
+    for rows, to_dask in ((slice(0, 7_000), True), (slice(7_000, 9_000), False)):
+        Xb, wb = X[rows], weight[rows]
+        if to_dask:
+            Xb, wb = da.from_array(Xb, chunks=(CHUNK, 1)), da.from_array(wb, CHUNK)
+        est.partial_fit(Xb, sample_weight=wb)
+    est.partial_fit(
+        da.from_array(X[9_000:], chunks=(CHUNK, 1)), sample_weight=weight[9_000:]
+    )
+    _assert_same_fit(est, _est("newton").fit(X, sample_weight=weight))
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
+def test_local_schedulers_without_a_cluster(data, scheduler):
+    # no distributed Client needed: the round runs on dask's local schedulers
+    import dask
+
+    X, weight = data
+    with dask.config.set(scheduler=scheduler):
+        remote = _est().fit(
+            da.from_array(X, chunks=(CHUNK, 1)), sample_weight=da.from_array(weight)
+        )
+    _assert_same_fit(remote, _est().fit(X, sample_weight=weight))
+
+
+def test_scalar_and_list_weights(client, data):
+    X, weight = data
     dX = da.from_array(X, chunks=(CHUNK, 1))
-    est = _est("em").fit(dX)
-    result = est.predict_log_proba(dX)
-    assert isinstance(result, da.Array) and result.chunks[1] == (2,)
-    np.testing.assert_allclose(
-        result.compute(), _est("em").fit(X).predict_log_proba(X), rtol=1e-12
+    _assert_same_fit(
+        _est().fit(dX, sample_weight=3.0), _est().fit(X, sample_weight=3.0)
+    )
+    _assert_same_fit(
+        _est().fit(dX, sample_weight=weight.tolist()),
+        _est().fit(X, sample_weight=weight),
     )
