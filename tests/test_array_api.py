@@ -9,8 +9,9 @@ import importlib
 import numpy as np
 import pytest
 import sklearn
+from _helpers import mixture_X, uniform_weights
 
-from skmix import TwoGaussianMixturePi, make_mixture
+from skmix import TwoGaussianMixturePi
 
 MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
 
@@ -34,9 +35,8 @@ def _to_numpy(array):
 
 
 def _data(n=4000, seed=0):
-    X, _ = make_mixture(n, means=MEANS, sigma=SIGMA, pi=0.7, random_state=seed)
-    weight = np.random.default_rng(seed).uniform(0.0, 2.0, n)
-    return X, weight
+    X = mixture_X(n, means=MEANS, sigma=SIGMA, seed=seed)
+    return X, uniform_weights(n, 0.0, 2.0, seed)
 
 
 @pytest.mark.parametrize("solver", ["em", "newton"])

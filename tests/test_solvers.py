@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from _helpers import random_problem
 from _reference import component_pdfs
 from scipy.optimize import brentq
 
@@ -15,15 +16,9 @@ from skmix._solvers import (
     precompute,
 )
 
-rng = np.random.default_rng(1)
-
 
 def _data(n, d=1):
-    means, sigma = check_components(
-        rng.normal(size=(2, d)), rng.uniform(0.5, 2, (2, d)), d
-    )
-    X = rng.normal(scale=2, size=(n, d))
-    return X, means, sigma
+    return random_problem(n, d, seed=1)
 
 
 # sizes around the block boundaries exercise the blockwise partition
