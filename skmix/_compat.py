@@ -73,7 +73,17 @@ def check_same_namespace(X, estimator, *, attribute, method):
     if not get_config()["array_api_dispatch"]:
         return
     a_xp, _, a_device = get_namespace_and_device(getattr(estimator, attribute))
-    X_xp, _, X_device = get_namespace_and_device(X)
+    try:
+        X_xp, _, X_device = get_namespace_and_device(X)
+    except TypeError:  # lists on scikit-learn < 1.7: array-likes, for NumPy
+        X_xp, X_device = np, None
+    if X_device is None and not _is_numpy_namespace(a_xp):
+        raise ValueError(
+            f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+            "same namespace and the same device as those passed to fit(): the "
+            f"namespace used in fit is {a_xp.__name__}, and {method} was given "
+            f"an array-like ({type(X).__name__}), which only NumPy accepts."
+        )
     if _is_numpy_namespace(a_xp) and _is_numpy_namespace(X_xp):
         return
     if _namespace_name(X_xp) == _namespace_name(a_xp) and X_device == a_device:
@@ -190,7 +200,9 @@ def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
         xp, device = np, None
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(n_samples, sample_weight)
-    if not hasattr(sample_weight, "__array_namespace__"):
+    if isinstance(sample_weight, np.ndarray) or not hasattr(
+        sample_weight, "__array_namespace__"
+    ):
         try:
             sample_weight = np.asarray(sample_weight)
         except (TypeError, ValueError) as exc:
