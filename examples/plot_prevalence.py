@@ -12,7 +12,8 @@ the condition, which is the mixing proportion ``pi`` of the first component.
 We estimate it with its standard error and two 95% confidence intervals,
 check the fit against a histogram, and look at the EM path.
 
-Run it as a script: it prints the estimates and saves ``prevalence.png``.
+Run it as a script: it prints the estimates and saves ``prevalence.png`` in
+the current directory (or in the folder named by ``SKMIX_EXAMPLE_OUTPUT``).
 """
 
 # %%
@@ -20,6 +21,7 @@ Run it as a script: it prints the estimates and saves ``prevalence.png``.
 # ------------------------
 # The true prevalence is 12%. Component 0 is "has the condition", so
 # ``pi`` is the prevalence.
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -73,6 +75,6 @@ EMPathDisplay.from_estimator(est, ax=ax_path)
 ax_path.axvspan(*profile, color="C1", alpha=0.15, label="95% profile interval")
 ax_path.legend(loc="upper right")
 
-output = Path("prevalence.png").resolve()
+output = Path(os.environ.get("SKMIX_EXAMPLE_OUTPUT", ".")) / "prevalence.png"
 fig.savefig(output, dpi=110)
-print(f"figure saved to {output}")
+print(f"figure saved to {output.name}")

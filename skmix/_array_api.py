@@ -21,15 +21,15 @@ differences of cumulative sums at the bins' ends; PyTorch uses its
 import math
 
 import numpy as np
-from sklearn.utils._array_api import (
+
+from . import _summary as layout
+from ._compat import (
     _convert_to_numpy,
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
     move_to,
 )
-
-from . import _summary as layout
 from ._densities import log_mixture_density, posterior_logit
 from ._summary import Summary, bin_position, merge
 

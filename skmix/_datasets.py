@@ -86,6 +86,14 @@ def make_mixture(
            [1.49],
            [2.55]])
     """
+    for name, value in (("means", means), ("sigma", sigma)):
+        shape = np.shape(value)
+        if len(shape) == 2 and shape[1] != n_features:
+            raise ValueError(
+                f"{name} has shape {shape}, that is {shape[1]} features, but "
+                f"n_features={n_features}. Give {name} of shape (2,) or "
+                f"(2, {n_features}), or n_features={shape[1]}."
+            )
     means, sigma = check_components(means, sigma, n_features, identifiable=False)
     generator = check_random_state(random_state)
     y = (generator.uniform(size=n_samples) > pi).astype(np.intp)

@@ -12,14 +12,12 @@ import numpy as np
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._array_api import check_same_namespace, get_namespace
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     check_is_fitted,
     validate_data,
@@ -29,8 +27,8 @@ from . import _array_api as array_api
 from ._array_api import (
     array_api_namespace,
     float_dtype,
-    to_namespace,
 )
+from ._compat import check_same_namespace, check_sample_weight, get_namespace
 from ._dask import (
     check_dask_sample_weight,
     check_dask_X,
@@ -365,15 +363,11 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             X = self._validate_X(X, reset=reset)
             if sample_weight is not None:
                 if namespace is not None:
-                    sample_weight = _check_sample_weight(
-                        to_namespace(sample_weight, *namespace),
-                        X,
-                        ensure_non_negative=True,
+                    sample_weight = check_sample_weight(
+                        sample_weight, X.shape[0], xp=namespace[0], device=namespace[1]
                     )
                 else:
-                    sample_weight = _check_sample_weight(
-                        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                    )
+                    sample_weight = check_sample_weight(sample_weight, X.shape[0])
                     if np.all(sample_weight == 1.0):  # the unweighted fit
                         sample_weight = None
         means, sigma = self._components(X.shape[1])

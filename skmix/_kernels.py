@@ -7,7 +7,8 @@ the standardised distances, the log-odds ``t`` and the larger log-density
 of ``|t|`` and its Chebyshev moments (or the tail sums), added in place. No
 temporary array of the size of X, no BLAS call.
 
-``pip install "skmix[fast]"`` installs numba; without it, or with the
+``pip install numba`` (or ``pip install -e ".[fast]"`` in a clone) installs
+numba; without it, or with the
 environment variable ``SKMIX_NUMBA=0``, skmix uses the NumPy build. The first
 call in a Python environment compiles the kernel (a few seconds, then cached
 on disk; where the cache cannot be written, e.g. a read-only install, it

@@ -11,8 +11,8 @@ def _import_pyplot(caller):
     except ImportError as exc:
         raise ImportError(
             f"{caller} requires matplotlib, an optional dependency of skmix. "
-            "Install it with: pip install 'skmix[plot]' (or pip install "
-            "matplotlib)."
+            "Install it with: pip install matplotlib (or, in a clone of skmix: "
+            "pip install -e '.[plot]')."
         ) from exc
     return plt
 
@@ -38,6 +38,10 @@ class EMPathDisplay:
 
     estimator_name : str, default=None
         Name of the estimator, used in the title if given.
+
+    solver : str, default=None
+        The solver that took the path (``"em"`` or ``"newton"``), named in
+        the title; the title says "Path" if None.
 
     Attributes
     ----------
@@ -72,11 +76,12 @@ class EMPathDisplay:
     True
     """
 
-    def __init__(self, *, pi, loglik, iteration=None, estimator_name=None):
+    def __init__(self, *, pi, loglik, iteration=None, estimator_name=None, solver=None):
         self.pi = pi
         self.loglik = loglik
         self.iteration = iteration
         self.estimator_name = estimator_name
+        self.solver = solver
 
     def plot(self, ax=None, *, cmap="viridis", arrows=True, colorbar=True, **kwargs):
         """Draw the path.
@@ -84,7 +89,8 @@ class EMPathDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure and axes if None.
+            Axes to draw on; if None, a new figure with a constrained layout
+            (so that the axis labels and the colour bar fit in it).
 
         cmap : str or matplotlib Colormap, default="viridis"
             Colour map of the iteration numbers.
@@ -102,8 +108,18 @@ class EMPathDisplay:
         -------
         display : EMPathDisplay
             This object, with the attributes of the drawing set.
+
+        Raises
+        ------
+        ValueError
+            If ``pi`` and ``loglik`` are not non-empty 1-D arrays of one
+            length, or if ``loglik`` is not finite (a fit whose training data
+            hold a point of density 0 in float64 has a log-likelihood of
+            ``-inf`` at every iteration: there is no path to draw).
         """
         plt = _import_pyplot(f"{type(self).__name__}.plot")
+        from matplotlib.ticker import MaxNLocator
+
         pi = np.asarray(self.pi, dtype=float)
         loglik = np.asarray(self.loglik, dtype=float)
         if pi.ndim != 1 or pi.shape != loglik.shape or len(pi) == 0:
@@ -111,11 +127,18 @@ class EMPathDisplay:
                 "pi and loglik must be non-empty 1-D arrays of the same length, "
                 f"got shapes {pi.shape} and {loglik.shape}."
             )
+        if not np.all(np.isfinite(loglik)) or not np.all(np.isfinite(pi)):
+            raise ValueError(
+                "pi and loglik must be finite to draw the path; got "
+                f"pi={pi.tolist()!r:.200} and loglik={loglik.tolist()!r:.200}. A "
+                "log-likelihood of -inf means that a training sample has "
+                "density 0 under both components in float64."
+            )
         iteration = (
             np.arange(len(pi)) if self.iteration is None else np.asarray(self.iteration)
         )
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(layout="constrained")
 
         self.arrows_ = []
         if arrows:
@@ -132,15 +155,19 @@ class EMPathDisplay:
         self.scatter_ = ax.scatter(
             pi, loglik, c=iteration, cmap=cmap, **{"zorder": 3, **kwargs}
         )
-        self.colorbar_ = (
-            ax.figure.colorbar(self.scatter_, ax=ax, label="Iteration")
-            if colorbar
-            else None
-        )
+        self.colorbar_ = None
+        if colorbar:
+            self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax, label="Iteration")
+            # iterations are whole numbers: no ticks between them
+            self.colorbar_.locator = MaxNLocator(integer=True)
+            self.colorbar_.update_ticks()
         ax.set_xlabel("pi: probability of component 0")
         ax.set_ylabel("Log-likelihood")
+        path = {"em": "EM path", "newton": "Newton path"}.get(self.solver, "Path")
         if self.estimator_name is not None:
-            ax.set_title(f"EM path of {self.estimator_name}")
+            ax.set_title(f"{path} of {self.estimator_name}")
+        elif self.solver is not None:
+            ax.set_title(path)
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -173,5 +200,6 @@ class EMPathDisplay:
             loglik=history["loglik"],
             iteration=history["iteration"],
             estimator_name=type(estimator).__name__,
+            solver=getattr(estimator, "solver", None),
         )
         return display.plot(ax=ax, **kwargs)

@@ -88,7 +88,7 @@ def test_identical_components_are_allowed_for_sampling():
         (
             {"means": [[0, 1], [1, 0]], "n_features": 3},
             ValueError,
-            "values for 2 features, but X has 3",
+            r"means has shape \(2, 2\), that is 2 features, but n_features=3",
         ),
         ({"random_state": "seed"}, InvalidParameterError, "random_state"),
     ],
@@ -96,3 +96,13 @@ def test_identical_components_are_allowed_for_sampling():
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_mixture(**{"n_samples": 10, **kwargs})
+
+
+@pytest.mark.parametrize("name", ["means", "sigma"])
+def test_components_for_other_features_name_n_features(name):
+    # (2, 3) parameters with the default n_features=1: there is no X to blame
+    value = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]) + (name == "sigma")
+    with pytest.raises(ValueError, match=r"n_features=1") as info:
+        make_mixture(10, **{name: value})
+    message = str(info.value)
+    assert name in message and "(2, 3)" in message and "X has" not in message

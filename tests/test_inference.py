@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from _helpers import mixture_X
 from _reference import exact_log_densities, mixture_logpdf
 from scipy.optimize import brentq
 from scipy.stats import chi2, norm
@@ -16,9 +17,8 @@ MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
 
 def _fit(n=1000, pi=0.7, seed=0, solver="newton", weight=None, **data):
     data = {"means": MEANS, "sigma": SIGMA, **data}
-    X, _ = make_mixture(n, pi=pi, random_state=seed, **data)
-    est = TwoGaussianMixturePi(solver=solver, **data)
-    return X, est.fit(X, sample_weight=weight)
+    X = mixture_X(n, pi=pi, seed=seed, **data)
+    return X, TwoGaussianMixturePi(solver=solver, **data).fit(X, sample_weight=weight)
 
 
 def _loglik(X, pi, weight=None, means=MEANS, sigma=SIGMA):

@@ -80,7 +80,54 @@ def test_without_matplotlib_names_the_extra(fitted, monkeypatch):
         if name == "matplotlib" or name.startswith("matplotlib."):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
-    with pytest.raises(ImportError, match=r"skmix\[plot\]"):
+    with pytest.raises(ImportError, match="pip install matplotlib"):
         EMPathDisplay.from_estimator(fitted)
     with pytest.raises(ImportError, match="matplotlib"):
         EMPathDisplay(pi=[0.5], loglik=[-1.0]).plot()
+
+
+def test_a_fit_with_infinite_loglik_is_a_clear_error():
+    # a point of density 0 in float64: loglik is -inf at every iteration
+    X = np.r_[make_mixture(200, random_state=0)[0], [[1e300]]]
+    est = TwoGaussianMixturePi().fit(X)
+    assert np.isneginf(est.loglik_)
+    with pytest.raises(ValueError, match="finite"):
+        EMPathDisplay.from_estimator(est)
+    plt.close("all")
+
+
+def test_default_figure_holds_every_label():
+    # the tutorial's path (500,000 points): long tick labels on the y axis
+    loglik = [-877993.0, -837325.6, -828344.1, -826266.6, -825761.3, -825634.4]
+    pi = [0.5, 0.6655, 0.7379, 0.7703, 0.7857, 0.7932]
+    display = EMPathDisplay(pi=pi, loglik=loglik).plot()
+    fig = display.figure_
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    # everything drawn: labels, tick labels, title, colour bar with its label
+    for ax in (display.ax_, display.colorbar_.ax):
+        box = ax.get_tightbbox(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, box
+        assert box.y0 >= 0 and box.y1 <= fig.bbox.height, box
+    plt.close("all")
+
+
+@pytest.mark.parametrize(("solver", "title"), [("em", "EM"), ("newton", "Newton")])
+def test_title_names_the_solver(solver, title):
+    X, _ = make_mixture(500, random_state=0)
+    est = TwoGaussianMixturePi(solver=solver).fit(X)
+    display = EMPathDisplay.from_estimator(est)
+    assert display.ax_.get_title() == f"{title} path of TwoGaussianMixturePi"
+    plt.close("all")
+
+
+def test_colour_bar_ticks_are_whole_iterations():
+    X, _ = make_mixture(500, random_state=0)
+    est = TwoGaussianMixturePi(solver="newton").fit(X)  # iterations 0 to 3
+    display = EMPathDisplay.from_estimator(est)
+    display.figure_.canvas.draw()
+    low, high = display.colorbar_.mappable.get_clim()
+    ticks = [t for t in display.colorbar_.get_ticks() if low <= t <= high]
+    assert len(ticks) >= 2
+    np.testing.assert_array_equal(ticks, np.round(ticks))
+    plt.close("all")

@@ -1,13 +1,13 @@
 """Invariants of the EM fit, checked on generated data (hypothesis)."""
 
-import warnings
-
 import numpy as np
+import pytest
+from _helpers import fit_quietly
 from _reference import fisher_stderr
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.exceptions import ConvergenceWarning
+from scipy.stats import norm
 
 from skmix import TwoGaussianMixturePi, make_mixture
 
@@ -28,16 +28,16 @@ SOLVERS = ["em", "newton"]
 
 
 def _fit(X, means, sigma, pi_init, solver="em", sample_weight=None, tol=1e-5):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return TwoGaussianMixturePi(
-            means=means,
-            sigma=sigma,
-            pi_init=pi_init,
-            max_iter=3000,
-            solver=solver,
-            tol=tol,
-        ).fit(X, sample_weight=sample_weight)
+    return fit_quietly(
+        X,
+        sample_weight,
+        means=means,
+        sigma=sigma,
+        pi_init=pi_init,
+        max_iter=3000,
+        solver=solver,
+        tol=tol,
+    )
 
 
 @given(X=samples, comp=components, pi_init=pi_inits, solver=st.sampled_from(SOLVERS))
@@ -124,4 +124,20 @@ def test_weighted_fit_equals_repeated_rows_and_interval_holds_pi(
     assert np.all(diffs >= -1e-9 * counts.sum())
     low, high = weighted.confidence_interval(0.05)
     assert 0.0 <= low <= weighted.pi_ <= high <= 1.0
-    assert np.isfinite(weighted.pi_stderr_) or weighted.pi_stderr_ == np.inf
+    expected = _stderr_of_repeated_rows(X, counts, *comp, weighted.pi_)
+    if 0.0 < weighted.pi_ < 1.0 and np.isfinite(expected):
+        assert weighted.pi_stderr_ == pytest.approx(expected, rel=1e-6)
+
+
+def _stderr_of_repeated_rows(X, counts, means, sigma, pi):
+    """1 / sqrt(sum_i c_i t_i^2), t = (f0 - f1) / (pi f0 + (1 - pi) f1), with
+    the densities scaled by their row maximum (NaN where both underflow)."""
+    with np.errstate(all="ignore"):
+        logf = np.column_stack(
+            [norm.logpdf(X[:, 0], means[k], sigma[k]) for k in range(2)]
+        )
+        scaled = np.exp(logf - logf.max(axis=1, keepdims=True))
+        t = (scaled[:, 0] - scaled[:, 1]) / (
+            pi * scaled[:, 0] + (1 - pi) * scaled[:, 1]
+        )
+        return 1.0 / np.sqrt(np.dot(counts, t * t))

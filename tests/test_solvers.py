@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from _helpers import random_problem
 from _reference import component_pdfs
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,15 +16,8 @@ def precompute(X, means, sigma, weight=None):
     return summarize_numpy(X, means, sigma, weight)
 
 
-rng = np.random.default_rng(1)
-
-
 def _data(n, d=1):
-    means, sigma = check_components(
-        rng.normal(size=(2, d)), rng.uniform(0.5, 2, (2, d)), d
-    )
-    X = rng.normal(scale=2, size=(n, d))
-    return X, means, sigma
+    return random_problem(n, d, seed=1)
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,12 @@
 
 import numpy as np
 import pytest
+from _helpers import mixture_X as _data
 from _reference import component_pdfs, seed_em
 
-from skmix import TwoGaussianMixturePi, make_mixture
+from skmix import TwoGaussianMixturePi
 
 SOLVERS = ["em", "newton"]
-
-
-def _data(n=3000, seed=0, **kwargs):
-    return make_mixture(n, pi=0.7, random_state=seed, **kwargs)[0]
 
 
 def test_weighted_history_matches_weighted_vignette_formulas():
