@@ -104,7 +104,7 @@ class DenseProblem:
     -----
     The reductions used by the solvers (each one pass over the rows):
     ``start(x)`` (``u = L x`` and ``sum s log u``), ``gradient()``
-    (``L^T (s / u)``), ``hessian(cols)``, ``propose(y)`` (``v = L y - u``),
+    (``L^T (s / u)``), ``hessian(cols)``, ``propose(p)`` (``v = L p``),
     ``gain(a)`` (``sum s log1p(a v / u)``: the exact change of
     ``sum s log(L x)`` along the step, with no difference of totals),
     ``accept(a)``. The scratch state (``u``, ``v``) belongs to one fit: a
@@ -148,27 +148,34 @@ class DenseProblem:
             H += Z.T @ Z  # numpy uses syrk for a.T @ a
         return H / self.total
 
-    def propose(self, y):
-        """Prepare a step towards ``y``: ``v = L y - u``."""
-        self.v = self.L @ y
-        self.v -= self.u
+    def propose(self, p):
+        """Prepare a step along ``p``: ``v = L p``.
+
+        ``L p``, not ``L (x + p) - L x``: the difference of two products
+        would lose the digits of a small step.
+        """
+        self.v = self.L @ p
 
     def gain(self, a):
-        """``sum s log(L (x + a (y - x))) - sum s log(L x)``, exactly."""
+        """``sum s log(L (x + a p)) - sum s log(L x)``, sample by sample."""
         with np.errstate(divide="ignore"):
             t = np.log1p(a * self.v / self.u)
         return float(_wsum(self.s, t))
 
     def accept(self, a):
-        """Move to ``x + a (y - x)``."""
+        """Move to ``x + a p`` (``u`` updated; exact again after ``start``)."""
         self.u += a * self.v
 
-    def em_step(self, w_new):
-        """Move to ``w_new`` exactly; return the gain (as :meth:`gain`)."""
-        u_new = self.L @ w_new
+    def em_step(self, w_old, w_new):
+        """Move from ``w_old`` to ``w_new``; return the gain (as :meth:`gain`).
+
+        ``L w_new`` (the new ``u``, exact) and ``L (w_new - w_old)`` (the
+        change, to full relative accuracy, which ``L w_new - L w_old`` is not).
+        """
+        v = self.L @ (w_new - w_old)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.log1p((u_new - self.u) / self.u)
-        self.u = u_new
+            t = np.log1p(v / self.u)
+        self.u = self.L @ w_new
         return float(_wsum(self.s, t))
 
     def information(self, support):
@@ -254,9 +261,9 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     converged = False
     g = problem.gradient()
     while path.n_iter < max_iter:
-        w = w * g
+        w_old, w = w, w * g
         w /= w.sum()
-        gain, g = problem.em_step(w), None
+        gain = problem.em_step(w_old, w)
         log_d += gain
         path.record(w, log_d, gain)
         g = problem.gradient()
@@ -372,9 +379,9 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     for _ in range(min(SQP_EM_STEPS, max_iter)):
         if kkt_gap(x, g) <= kkt_tol:
             break
-        x = x * g
+        x_old, x = x, x * g
         x /= x.sum()
-        gain = problem.em_step(x)
+        gain = problem.em_step(x_old, x)
         log_d += gain
         path.record(x, log_d, gain)
         g = problem.gradient()
@@ -409,7 +416,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
         # rounding of f near the maximum: steps within it are accepted, so
         # that weights the model puts at exactly 0 reach 0
         slack = 1e-14 * (1.0 + abs(log_d) / S)
-        problem.propose(y)
+        problem.propose(p)
         a = 1.0
         while a >= ARMIJO_MIN_STEP:
             gain = problem.gain(a)
