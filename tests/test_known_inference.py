@@ -115,3 +115,22 @@ def test_confidence_interval_validates_alpha():
     est = KnownComponentsMixture("precomputed").fit(_three(200))
     with pytest.raises(ValueError, match="alpha"):
         est.confidence_interval(1.5)
+
+
+def test_stderr_of_many_zero_weights_on_a_grid():
+    # empirical-Bayes grid: most weights are 0; each one's stderr is that of
+    # the face (support + k), by finite differences on those columns only
+    rng = np.random.default_rng(6)
+    sd = np.array([1.0, 3.0])[rng.choice(2, size=3000, p=[0.6, 0.4])]
+    x = rng.normal(0, sd)
+    grid = np.r_[0, np.geomspace(0.1, 8, 14)]
+    A = norm.logpdf(x[:, None], 0, np.sqrt(1 + grid**2))
+    est = KnownComponentsMixture("precomputed").fit(A)
+    support = np.flatnonzero(est.weights_ > 0)
+    zeros = np.flatnonzero(est.weights_ == 0)
+    assert len(support) >= 2 and len(zeros) >= 5
+    for k in zeros[:: max(1, len(zeros) // 4)]:
+        cols = np.r_[k, support]
+        w = est.weights_[cols]
+        se = stderr_from_information(free_information(A[:, cols], w, h=1e-4))
+        np.testing.assert_allclose(est.weights_stderr_[k], se[0], rtol=2e-3)
