@@ -214,6 +214,13 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # precomputed Array API input (with array_api_dispatch) is computed in
+        # its own namespace and on its device; see skmix/_known_backends.py
+        tags.array_api_support = self._precomputed()
+        return tags
+
     # -- validation ---------------------------------------------------------
     def _precomputed(self):
         return self.components is None or isinstance(self.components, str)
@@ -444,7 +451,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             )
         return A
 
-    def _per_sample(self, X, function, n_columns, dtype=np.float64):
+    def _per_sample(self, X, function, n_columns, method, dtype=np.float64):
         """``function(A_block, weights)`` on the log-densities of X.
 
         NumPy: block by block; dask: lazily, chunk by chunk (a dask array);
@@ -477,9 +484,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             )
         namespace = getattr(self, "_namespace", None)
         if namespace is not None:
-            check_same_namespace(
-                X, self, attribute="weights_", method=function.__name__.strip("_")
-            )
+            check_same_namespace(X, self, attribute="weights_", method=method)
             xp = namespace[0]
             with np.errstate(invalid="ignore", over="ignore"):
                 A = validate_data(self, X, reset=False, ensure_all_finite=False)
@@ -512,7 +517,9 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             limit as the weights at 0 grow equally from 0).
         """
         check_is_fitted(self)
-        return self._per_sample(X, _log_posterior, self.weights_.shape[0])
+        return self._per_sample(
+            X, _log_posterior, self.weights_.shape[0], "predict_log_proba"
+        )
 
     def predict_proba(self, X):
         """Posterior probability of each component (responsibilities).
@@ -528,7 +535,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             Rows sum to 1.
         """
         check_is_fitted(self)
-        return self._per_sample(X, _posterior, self.weights_.shape[0])
+        return self._per_sample(X, _posterior, self.weights_.shape[0], "predict_proba")
 
     def predict(self, X):
         """Most probable component of each sample.
@@ -544,7 +551,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             Index of the component with the largest posterior (the first on
             ties).
         """
-        return self._per_sample(X, _labels, None, dtype=np.intp)
+        return self._per_sample(X, _labels, None, "predict", dtype=np.intp)
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted mixture.
@@ -559,7 +566,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         log_density : ndarray of shape (n_samples,)
             ``log sum_k w_k f_k(x_i)``; ``-inf`` where it is 0.
         """
-        return self._per_sample(X, _log_mixture_density, None)
+        return self._per_sample(X, _log_mixture_density, None, "score_samples")
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample.
