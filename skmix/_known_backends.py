@@ -120,10 +120,11 @@ class ChunkedProblem:
     total, const : float
     """
 
-    def __init__(self, run, n, K, total, const):
+    def __init__(self, run, n, K, total, const, min_weight=1.0):
         self._run = run
         self.n, self.K = n, K
         self.total, self.const = total, const
+        self.min_weight = min_weight
         self.x = self.p = self._g = None
 
     def start(self, x):
@@ -180,6 +181,8 @@ def array_api_problem(A, sample_weight, xp, device):
         s = xp.asarray(sample_weight, dtype=dtype, device=device)
     L, s, const = _prepare(xp, A, s, 0)
     total = float(_to_numpy(xp.sum(s), xp))
+    s_host = _to_numpy(s, xp)
+    min_weight = float(s_host[s_host > 0].min()) if sample_weight is not None else 1.0
 
     def run(what, args):
         conv = [
@@ -193,7 +196,7 @@ def array_api_problem(A, sample_weight, xp, device):
         return [_to_numpy(r, xp) for r in _block_sums(xp, L, s, what, conv)]
 
     return ChunkedProblem(
-        run, A.shape[0], A.shape[1], total, float(_to_numpy(const, xp))
+        run, A.shape[0], A.shape[1], total, float(_to_numpy(const, xp)), min_weight
     )
 
 
@@ -205,7 +208,9 @@ def _prepare_chunk(A, s, offset):
     s = None if s is None else np.asarray(s, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         L, s, const = _prepare(np, A, s, offset)
-    return np.ascontiguousarray(L), s, float(const), float(s.sum())
+    positive = s[s > 0]
+    smallest = float(positive.min()) if positive.size else np.inf
+    return np.ascontiguousarray(L), s, float(const), float(s.sum()), smallest
 
 
 def _chunk_sums(chunk, what, args):
@@ -236,12 +241,13 @@ def dask_problem(A, sample_weight):
         for b, w, o in zip(blocks, weights, offsets, strict=True)
     ]
     prepared = dask.persist(*prepared)
-    meta = dask.compute(*[delayed(lambda c: (c[2], c[3]))(c) for c in prepared])
+    meta = dask.compute(*[delayed(lambda c: c[2:])(c) for c in prepared])
     const = math.fsum(m[0] for m in meta)
     total = math.fsum(m[1] for m in meta)
+    min_weight = 1.0 if sample_weight is None else min(m[2] for m in meta)
 
     def run(what, args):
         parts = dask.compute(*[delayed(_chunk_sums)(c, what, args) for c in prepared])
         return [np.sum([p[j] for p in parts], axis=0) for j in range(len(parts[0]))]
 
-    return ChunkedProblem(run, A.shape[0], A.shape[1], total, const)
+    return ChunkedProblem(run, A.shape[0], A.shape[1], total, const, min_weight)

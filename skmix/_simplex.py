@@ -146,6 +146,8 @@ class DenseProblem:
         self.total = float(self.n if s is None else math.fsum(self.s))
         self.const = float(_wsum(self.s, m))
         self.sqrt_s = None if s is None else np.sqrt(self.s)
+        # the stopping rule measures gains in units of the lightest sample
+        self.min_weight = 1.0 if s is None else float(self.s.min())
         self.rows = max(256, (1 << 17) // self.K)
         self.u = self.v = self._g = None
 
@@ -332,20 +334,41 @@ def _start(problem, w):
     return log_d
 
 
+def meets_tol(gain, tol, unit, w_old, w_new):
+    """The EM stopping rule, shared with :class:`TwoGaussianMixturePi`.
+
+    An iteration meets ``tol`` when the log-likelihood rose by less than
+    ``tol``, the increase measured with the sample weights divided by the
+    smallest positive one (``unit``): weights that are counts (smallest 1)
+    stop exactly as the repeated rows would, and multiplying every weight by
+    a constant changes nothing. An iteration that more than doubles some
+    weight's distance to the nearer end of [0, 1] does not meet ``tol``: EM
+    started within a hair of the boundary moves away from it by a factor per
+    step while gaining almost nothing.
+    """
+    d_old = np.minimum(w_old, 1.0 - w_old)
+    d_new = np.minimum(w_new, 1.0 - w_new)
+    if np.any((d_new > 2.0 * d_old) & (d_old > 0.0)):
+        return False
+    with np.errstate(over="ignore"):  # a subnormal smallest weight
+        return gain / unit < tol
+
+
 def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
-    """EM on the weights until the total log-likelihood gains less than ``tol``.
+    """EM on the weights until an iteration meets ``tol`` (:func:`meets_tol`).
 
     Row 0 of the history is the starting point; each iteration is the M-step
     ``w_k <- w_k g_k(w)`` followed by the log-likelihood at the new weights.
-    The gain deciding the stop is ``sum_i s_i log1p((u'_i - u_i) / u_i)``
-    (``u = L w``), computed sample by sample, never as a difference of two
-    large totals. The log-likelihood never decreases.
+    The gain deciding the stop is ``sum_i s_i log1p(v_i / u_i)`` (``u = L
+    w``, ``v = L (w' - w)``), computed sample by sample, never as a
+    difference of two large totals. The log-likelihood never decreases.
 
     Returns
     -------
     result : SimplexResult
     """
     w = np.array(weights_init, dtype=float)
+    unit = getattr(problem, "min_weight", 1.0)
     path = _Path(problem, verbose)
     log_d = _start(problem, w)
     path.record(w, log_d, np.nan)
@@ -358,7 +381,7 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
         log_d += gain
         path.record(w, log_d, gain)
         g = problem.gradient()
-        if gain < tol:
+        if meets_tol(gain, tol, unit, w_old, w):
             converged = True
             break
     gap = kkt_gap(w, g)

@@ -24,7 +24,10 @@ def test_two_normals_em_matches_two_gaussian_mixture_pi(
     X, _ = make_mixture(
         5000, n_features=n_features, means=means, sigma=sigma, pi=pi, random_state=2
     )
-    sw = np.random.default_rng(0).uniform(0, 2, len(X)) if weighted else None
+    sw = None
+    if weighted:  # (smallest weight 1: the stopping rule's unit)
+        sw = np.random.default_rng(0).uniform(1, 3, len(X))
+        sw[7] = 1.0
     sig = np.broadcast_to(np.asarray(sigma, float), (2,))
     comps = [norm(means[0], sig[0]), norm(means[1], sig[1])]
     two = TwoGaussianMixturePi(means=means, sigma=sigma).fit(X, sample_weight=sw)

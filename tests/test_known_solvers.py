@@ -179,3 +179,30 @@ def test_solvers_directly_agree_with_the_estimator():
     r_sqp = fit_sqp(DenseProblem(A), w0, max_iter=100)
     assert r_sqp.kkt_gap <= 1e-8
     assert r_em.loglik <= r_sqp.loglik + 1e-9
+
+
+def test_em_stopping_rule_with_weights_and_near_the_boundary():
+    A = _three_normals(600, seed=8)
+    counts = np.random.default_rng(9).integers(1, 4, len(A))
+    est = KnownComponentsMixture("precomputed", solver="em").fit(
+        A, sample_weight=counts
+    )
+    rep = KnownComponentsMixture("precomputed", solver="em").fit(
+        np.repeat(A, counts, 0)
+    )
+    # counts (smallest 1) stop exactly where the repeated rows do
+    assert est.n_iter_ == rep.n_iter_
+    np.testing.assert_allclose(
+        est.history_["loglik"], rep.history_["loglik"], rtol=1e-11
+    )
+    # scaling every weight changes nothing but the log-likelihood's scale
+    small = KnownComponentsMixture("precomputed", solver="em").fit(
+        A, sample_weight=counts * 1e-7
+    )
+    assert small.n_iter_ == est.n_iter_
+    np.testing.assert_allclose(small.weights_, est.weights_, rtol=1e-10)
+    # started within a hair of 0, EM keeps going while it leaves the boundary
+    hair = KnownComponentsMixture(
+        "precomputed", solver="em", weights_init=[1e-12, 0.5, 0.5 - 1e-12]
+    ).fit(A)
+    assert hair.n_iter_ > 10 and hair.weights_[0] > 0.1
