@@ -104,3 +104,20 @@ def test_array_api_strict_precomputed():
         np.testing.assert_allclose(np.asarray(log_density), ref.score_samples(A))
         np.testing.assert_allclose(np.asarray(ci), ref.confidence_interval(), rtol=1e-6)
         assert est.n_iter_ == ref.n_iter_
+
+
+def test_dask_on_a_distributed_cluster():
+    distributed = pytest.importorskip("distributed")
+    _, A = _data(2000)
+    ref = KnownComponentsMixture().fit(A)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        est = KnownComponentsMixture().fit(da.from_array(A, chunks=(500, 5)))
+        proba = est.predict_proba(da.from_array(A, chunks=(500, 5))).compute()
+    np.testing.assert_allclose(est.weights_, ref.weights_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(proba, ref.predict_proba(A), rtol=1e-9)
+    assert kkt_gap(A, est.weights_) <= 1e-8
