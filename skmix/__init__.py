@@ -6,13 +6,23 @@ The public API:
   ``pi`` with the means and standard deviations held fixed, with its standard
   error and confidence intervals;
 - :func:`make_mixture`, which draws samples from that model;
-- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib).
+- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib);
+- :class:`KnownComponentsMixture`, the weights of K >= 2 known components
+  (scipy distributions, fitted density estimators or precomputed
+  log-densities), by EM or an active-set SQP solver.
 """
 
 from ._datasets import make_mixture
 from ._estimator import TwoGaussianMixturePi
+from ._known import KnownComponentsMixture
 from ._plot import EMPathDisplay
 
 __version__ = "0.2.0.dev0"
 
-__all__ = ["EMPathDisplay", "TwoGaussianMixturePi", "__version__", "make_mixture"]
+__all__ = [
+    "EMPathDisplay",
+    "KnownComponentsMixture",
+    "TwoGaussianMixturePi",
+    "__version__",
+    "make_mixture",
+]
