@@ -6,13 +6,22 @@ The public API:
   ``pi`` with the means and standard deviations held fixed, with its standard
   error and confidence intervals;
 - :func:`make_mixture`, which draws samples from that model;
-- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib).
+- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib);
+- :class:`PriorShiftAdapter`, a classifier's class priors re-estimated on
+  unlabeled data under label shift, and its probabilities corrected.
 """
 
 from ._datasets import make_mixture
 from ._estimator import TwoGaussianMixturePi
+from ._label_shift import PriorShiftAdapter
 from ._plot import EMPathDisplay
 
 __version__ = "0.2.0.dev0"
 
-__all__ = ["EMPathDisplay", "TwoGaussianMixturePi", "__version__", "make_mixture"]
+__all__ = [
+    "EMPathDisplay",
+    "PriorShiftAdapter",
+    "TwoGaussianMixturePi",
+    "__version__",
+    "make_mixture",
+]
