@@ -1,0 +1,520 @@
+"""KnownComponentsMixture: the weights of K known mixture components."""
+
+import math
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._components import (
+    check_components,
+    check_log_density,
+    check_width,
+    log_density_matrix,
+)
+from ._simplex import (
+    DenseProblem,
+    fit_em,
+    fit_sqp,
+    wald_intervals,
+    weights_stderr,
+)
+
+# EM cannot leave a weight at 0: a warm start moves the previous weights
+# this far inside the simplex.
+WARM_START_MARGIN = 1e-6
+# Rows per block in the prediction methods.
+PREDICT_BLOCK_SIZE = 65536
+
+
+class KnownComponentsMixture(DensityMixin, BaseEstimator):
+    """Mixture weights of K known components, by maximum likelihood.
+
+    The model is ``p(x) = sum_k w_k f_k(x)`` with the densities ``f_k``
+    known; only the weights ``w`` (on the simplex: ``w_k >= 0``, ``sum_k w_k
+    = 1``) are estimated. The log-likelihood is concave in ``w``, so its
+    maximum is found exactly and certified by the KKT conditions (see
+    Notes).
+
+    Parameters
+    ----------
+    components : list of densities or "precomputed", default=None
+        K >= 2 known densities, each one of: a frozen ``scipy.stats``
+        distribution, continuous (``logpdf``) or discrete (``logpmf``) --
+        univariate ones apply to X of shape (n, 1), or to several columns as
+        independent coordinates; multivariate ones (e.g.
+        ``multivariate_normal(mean, cov)``) to X of shape (n, d) -- or a
+        fitted density estimator with ``score_samples`` (``KernelDensity``,
+        ``GaussianMixture``). ``"precomputed"`` (or None): X is the
+        (n_samples, K) matrix of log-densities ``log f_k(x_i)``; ``-inf``
+        entries are allowed, NaN and ``+inf`` are not, and every row needs a
+        finite entry.
+
+    weights_init : array-like of shape (K,), default=None
+        Starting weights, on the simplex (None: ``1 / K`` each). EM cannot
+        move a weight away from 0.
+
+    solver : {"sqp", "em"}, default="sqp"
+        ``"sqp"``: an active-set sequential quadratic programming method in
+        the spirit of R's mixsqp (a few EM steps, then Newton steps on a
+        working set of components, each solved exactly as a non-negative
+        quadratic problem, with a line search); it stops when the KKT gap is
+        at most 1e-8 -- the maximum itself, with weights exactly 0 where the
+        maximum puts them -- typically in 10 to 30 iterations whatever K. It
+        is the default because it is what a user of K = 100 components needs:
+        EM's linear convergence slows to thousands of iterations when
+        components overlap, as on the grids of empirical Bayes. ``"em"``:
+        the EM algorithm (``w_k <- w_k * mean_i r_ik``), stopped by ``tol``;
+        the reference path, as in :class:`TwoGaussianMixturePi`.
+
+    tol : float, default=1e-5
+        EM stops after the first iteration that raises the total
+        log-likelihood by less than ``tol``. Not used by ``"sqp"``, which
+        stops at its KKT certificate.
+
+    max_iter : int, default=1000
+        Maximum number of iterations; reaching it without converging raises
+        a :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+    verbose : int, default=0
+        If >= 1, print the log-likelihood at every iteration.
+
+    warm_start : bool, default=False
+        If True, a new ``fit`` starts from the previous ``weights_`` (moved
+        1e-6 inside the simplex, as EM cannot leave a weight at 0).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (K,)
+        Estimated weights, on the simplex.
+
+    weights_stderr_ : ndarray of shape (K,)
+        Standard errors of ``weights_`` from the observed information on the
+        simplex, ``sum_i s_i f_i f_i^T / p_i^2`` (``f_i`` the component
+        densities of sample i, ``p_i`` the mixture density, ``s_i`` the
+        sample weights), restricted to the face of the simplex where the
+        estimate lies: for a positive weight, the face of the positive
+        weights; for a weight at 0, that face plus the weight (how far it
+        could move off the boundary). ``inf`` where that information is
+        singular (e.g. two identical components). For K = 2 inside the
+        simplex it equals :attr:`TwoGaussianMixturePi.pi_stderr_`.
+
+    kkt_gap_ : float
+        The KKT gap at ``weights_`` (0 at the maximum; see Notes).
+
+    n_iter_ : int
+        Number of iterations run.
+
+    converged_ : bool
+        Whether the solver met its stopping rule.
+
+    loglik_ : float
+        Total (weighted) log-likelihood of the training data at ``weights_``.
+
+    history_ : dict of ndarray
+        One row per iteration, starting with the initial weights:
+        ``"iteration"``, ``"loglik"`` (total log-likelihood),
+        ``"diff_loglik"`` (its increase, NaN in row 0) and ``"weight_k"``
+        for each component. ``pandas.DataFrame(history_)`` makes it a table.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when ``X`` has
+        feature names that are all strings.
+
+    See Also
+    --------
+    TwoGaussianMixturePi : Two Gaussian components, with profile intervals.
+
+    Notes
+    -----
+    With ``L_ik = f_ik / max_k f_ik`` (each row scaled by its largest
+    density, computed from log-densities) and ``g_k = sum_i s_i L_ik / (L
+    w)_i / sum_i s_i``, the weights ``w`` are the maximum exactly when
+    ``g_k <= 1`` for every k and ``g_k = 1`` wherever ``w_k > 0``.
+    ``kkt_gap_`` is ``max(max_k (g_k - 1), max_{w_k > 0} |g_k - 1|)``,
+    computed in one exact pass at the fitted weights.
+
+    The fitted state is O(K) numbers (and the history), never the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import norm
+    >>> from skmix import KnownComponentsMixture
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(-2, 1, 600), rng.normal(0, 1, 300),
+    ...                     rng.normal(3, 1, 100)]).reshape(-1, 1)
+    >>> est = KnownComponentsMixture([norm(-2, 1), norm(0, 1), norm(3, 1)]).fit(X)
+    >>> est.weights_.round(2)
+    array([0.6 , 0.31, 0.09])
+    >>> bool(est.kkt_gap_ <= 1e-8), est.converged_
+    (True, True)
+    >>> est.confidence_interval(0.05).shape
+    (3, 2)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "components": [list, tuple, StrOptions({"precomputed"}), None],
+        "weights_init": ["array-like", None],
+        "solver": [StrOptions({"sqp", "em"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        components=None,
+        *,
+        weights_init=None,
+        solver="sqp",
+        tol=1e-5,
+        max_iter=1000,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.components = components
+        self.weights_init = weights_init
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # -- validation ---------------------------------------------------------
+    def _precomputed(self):
+        return self.components is None or isinstance(self.components, str)
+
+    def _log_density(self, X, reset):
+        """Validate X; return its (n, K) log-density matrix (NumPy)."""
+        if self._precomputed():
+            with np.errstate(invalid="ignore", over="ignore"):
+                X = validate_data(
+                    self,
+                    X,
+                    reset=reset,
+                    dtype=[np.float64, np.float32],
+                    ensure_all_finite=False,
+                )
+            check_width(X.shape[1], None, None, precomputed=True)
+            check_log_density(X, "X (precomputed log-densities)")
+            return np.asarray(X, dtype=np.float64)
+        adapters, dim = check_components(self.components)
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        check_width(X.shape[1], dim, len(adapters), precomputed=False)
+        A = log_density_matrix(adapters, X)
+        check_log_density(A, "the components' log-densities of X")
+        return A
+
+    def _start(self, K):
+        if self.warm_start and hasattr(self, "weights_") and len(self.weights_) == K:
+            w = np.asarray(self.weights_, dtype=float) + WARM_START_MARGIN
+            return w / w.sum()
+        if self.weights_init is None:
+            return np.full(K, 1.0 / K)
+        w = np.asarray(self.weights_init, dtype=float)
+        if w.shape != (K,):
+            raise ValueError(
+                f"weights_init must have shape ({K},), one weight per component; "
+                f"got shape {w.shape}."
+            )
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-6:
+            raise ValueError(
+                "weights_init must be on the simplex (finite, >= 0, summing to 1); "
+                f"got {w} (sum {w.sum()})."
+            )
+        return w / w.sum()
+
+    # -- fit ----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the weights by maximum likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, or with ``components="precomputed"`` the (n_samples, K)
+            matrix of log-densities.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample (None: all 1): the
+            log-likelihood is ``sum_i s_i log p(x_i)``, so integer weights
+            are the same as repeated samples and weight 0 as leaving a
+            sample out.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        A = self._log_density(X, reset=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, A, dtype=np.float64, ensure_non_negative=True
+            )
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must have a positive sum; got 0.")
+            if np.all(sample_weight == 1.0):
+                sample_weight = None
+        problem = DenseProblem(A, sample_weight)
+        w0 = self._start(problem.K)
+        self._fit_problem(problem, w0)
+        return self
+
+    def _fit_problem(self, problem, w0):
+        if self.solver == "em":
+            result = fit_em(
+                problem, w0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
+            )
+        else:
+            result = fit_sqp(problem, w0, max_iter=self.max_iter, verbose=self.verbose)
+        if not result.converged:
+            warnings.warn(
+                f"solver={self.solver!r} did not converge in max_iter="
+                f"{self.max_iter} iterations (last gain of the log-likelihood "
+                f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
+                f"{result.kkt_gap:.3g}). Increase max_iter"
+                + (" or tol." if self.solver == "em" else "."),
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        w = result.weights
+        support = np.flatnonzero(w > 0)
+        H_cols, diag = problem.information(support)
+        self.weights_ = w
+        self.weights_stderr_ = weights_stderr(w, H_cols, diag, support)
+        self.kkt_gap_ = result.kkt_gap
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.loglik_ = result.loglik
+        self.history_ = result.history
+
+    def confidence_interval(self, alpha=0.05):
+        """Wald confidence intervals for the weights, at level ``1 - alpha``.
+
+        ``weights_ -/+ z_{1 - alpha / 2} * weights_stderr_``, clipped to
+        [0, 1]; for a weight at 0 the interval is ``[0, z * stderr]``.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level, in (0, 1).
+
+        Returns
+        -------
+        intervals : ndarray of shape (K, 2)
+            Low and high end for each weight.
+        """
+        check_is_fitted(self)
+        validate_parameter_constraints(
+            {"alpha": [Interval(Real, 0, 1, closed="neither")]},
+            {"alpha": alpha},
+            caller_name="confidence_interval",
+        )
+        return wald_intervals(self.weights_, self.weights_stderr_, alpha)
+
+    # -- predictions ----------------------------------------------------------
+    def _checked_log_density(self, X):
+        """``log f_k(x_i)`` of new samples, shape (n, K)."""
+        check_is_fitted(self)
+        A = self._log_density(X, reset=False)
+        if A.shape[1] != len(self.weights_):
+            raise ValueError(
+                f"X gives {A.shape[1]} log-densities per sample but the model "
+                f"has K = {len(self.weights_)} components."
+            )
+        return A
+
+    def predict_log_proba(self, X):
+        """Log of the posterior probability of each component.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (log-densities for ``"precomputed"``).
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, K)
+            ``log P(component k | x_i)`` at ``weights_``. For a sample whose
+            density is 0 under every component of positive weight, the
+            posterior is taken in proportion to the densities alone (the
+            limit as the weights at 0 grow equally from 0).
+        """
+        A = self._checked_log_density(X)
+        out = np.empty_like(A)
+        for start in range(0, A.shape[0], PREDICT_BLOCK_SIZE):
+            rows = slice(start, start + PREDICT_BLOCK_SIZE)
+            out[rows] = _log_posterior(A[rows], self.weights_)
+        return out
+
+    def predict_proba(self, X):
+        """Posterior probability of each component (responsibilities).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (log-densities for ``"precomputed"``).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, K)
+            Rows sum to 1.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """Most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (log-densities for ``"precomputed"``).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the component with the largest posterior (the first on
+            ties).
+        """
+        return np.argmax(self.predict_log_proba(X), axis=1)
+
+    def score_samples(self, X):
+        """Log-density of each sample under the fitted mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (log-densities for ``"precomputed"``).
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``log sum_k w_k f_k(x_i)``; ``-inf`` where it is 0.
+        """
+        A = self._checked_log_density(X)
+        with np.errstate(divide="ignore"):
+            B = A + np.log(self.weights_)
+        return logsumexp(B, axis=1)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (log-densities for ``"precomputed"``).
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _n_parameters(self):
+        return len(self.weights_) - 1
+
+    def bic(self, X):
+        """Bayesian information criterion on X (K - 1 free weights).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        bic : float
+        """
+        n = _num_samples(X)
+        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion on X (K - 1 free weights).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        aic : float
+        """
+        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the fitted mixture.
+
+        Needs components that can draw (``rvs`` or ``sample``); not available
+        with ``"precomputed"``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            The component of each sample (grouped by component, as
+            :meth:`sklearn.mixture.GaussianMixture.sample`).
+        """
+        check_is_fitted(self)
+        if self._precomputed():
+            raise ValueError(
+                "sample needs the component densities; with "
+                "components='precomputed' there are none to draw from."
+            )
+        adapters, _ = check_components(self.components)
+        for k, adapter in enumerate(adapters):
+            if not adapter.can_draw():
+                raise ValueError(
+                    f"components[{k}] cannot draw samples (no rvs or sample)."
+                )
+        if not (isinstance(n_samples, Integral) and n_samples >= 1):
+            raise ValueError(f"n_samples must be an integer >= 1; got {n_samples!r}.")
+        rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        d = self.n_features_in_
+        X = [a.draw(c, d, rng) for a, c in zip(adapters, counts, strict=True) if c]
+        y = np.repeat(np.arange(len(adapters)), counts)
+        return np.concatenate(X, axis=0), y
+
+
+def _log_posterior(A, weights):
+    """``log w_k f_ik - log sum_j w_j f_ij`` in log space (no NaN)."""
+    with np.errstate(divide="ignore"):
+        B = A + np.log(weights)
+    norm = logsumexp(B, axis=1, keepdims=True)
+    dead = np.isneginf(norm[:, 0])
+    if dead.any():
+        # zero density under every component of positive weight
+        B[dead] = A[dead]
+        norm[dead] = logsumexp(A[dead], axis=1, keepdims=True)
+    return B - norm

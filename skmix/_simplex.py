@@ -1,0 +1,531 @@
+"""Mixture weights on the simplex: EM, an active-set SQP solver, KKT, inference.
+
+The problem: given a matrix of component log-densities ``log f_k(x_i)``
+(n, K) and sample weights ``s_i``, maximise
+
+    loglik(w) = sum_i s_i log(sum_k w_k f_k(x_i))
+
+over the simplex ``w >= 0, sum_k w_k = 1``. It is concave. Each row is scaled
+by its largest entry, ``L_ik = f_ik / max_k f_ik`` in [0, 1], which changes
+no weight: ``loglik(w) = const + sum_i s_i log (L w)_i`` with
+``const = sum_i s_i max_k log f_ik``.
+
+Optimality (KKT): with ``g_k(w) = sum_i s_i L_ik / (L w)_i / sum_i s_i``, the
+maximum has ``g_k <= 1`` for every k and ``g_k = 1`` wherever ``w_k > 0``;
+:func:`kkt_gap` measures how far a point is from that.
+
+The solvers only talk to a *problem* object (:class:`DenseProblem` for arrays
+in memory; chunked problems for dask and Array API input live in
+:mod:`skmix._known_backends`) through a handful of reductions over the
+samples, so that a backend only changes how those reductions are mapped and
+summed, never a formula.
+"""
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy.stats import norm
+
+# The accelerated solver stops at this KKT gap (see kkt_gap)
+KKT_TOL = 1e-8
+# Rows per block in the passes that build matrices (Hessian, information)
+BLOCK_ROWS = 8192
+# Columns with g_k > 1 added to the working set at each SQP iteration
+WORKING_SET_EXTRA = 20
+# EM iterations before the first SQP step
+SQP_EM_STEPS = 4
+# Armijo line search: sufficient decrease and backtracking factor
+ARMIJO_C = 0.01
+ARMIJO_BETA = 0.5
+ARMIJO_MIN_STEP = 1e-10
+
+
+class SimplexResult(NamedTuple):
+    """Outcome of :func:`fit_em` and :func:`fit_sqp`."""
+
+    weights: np.ndarray  # (K,), on the simplex
+    loglik: float  # total (weighted) log-likelihood at weights
+    n_iter: int
+    converged: bool
+    kkt_gap: float  # at weights, from an exact pass
+    history: dict
+
+
+def kkt_gap(weights, g):
+    """Distance from the KKT conditions of the maximum on the simplex.
+
+    ``max(max_k (g_k - 1), max_{w_k > 0} |g_k - 1|)`` with ``g`` the
+    normalised gradient ``g_k = sum_i s_i L_ik / (L w)_i / sum_i s_i``; 0 at
+    the maximum (the problem is concave, so a point with gap 0 is the
+    maximum).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (K,)
+    g : ndarray of shape (K,)
+
+    Returns
+    -------
+    gap : float
+    """
+    dev = np.asarray(g, dtype=float) - 1.0
+    gap = float(dev.max())
+    support = np.asarray(weights) > 0
+    if support.any():
+        gap = max(gap, float(np.abs(dev[support]).max()))
+    return gap
+
+
+def scale_rows(log_density):
+    """``L = exp(A - max_k A_ik)`` and the row maxima, in float64.
+
+    ``log_density`` has been checked: no NaN or +inf, no row of -inf only.
+    """
+    A = np.asarray(log_density, dtype=np.float64)
+    m = A.max(axis=1)
+    L = np.subtract(A, m[:, None])
+    np.exp(L, out=L)
+    return L, m
+
+
+class DenseProblem:
+    """The scaled likelihood matrix in memory, with the current point cached.
+
+    Parameters
+    ----------
+    log_density : ndarray of shape (n, K)
+        Checked log-densities.
+    sample_weight : ndarray of shape (n,) or None
+        Non-negative weights with a positive sum; rows of weight 0 are left
+        out. None: unit weights.
+
+    Notes
+    -----
+    The reductions used by the solvers (each one pass over the rows):
+    ``start(x)`` (``u = L x`` and ``sum s log u``), ``gradient()``
+    (``L^T (s / u)``), ``hessian(cols)``, ``propose(y)`` (``v = L y - u``),
+    ``gain(a)`` (``sum s log1p(a v / u)``: the exact change of
+    ``sum s log(L x)`` along the step, with no difference of totals),
+    ``accept(a)``. The scratch state (``u``, ``v``) belongs to one fit: a
+    problem object is made per call and never shared.
+    """
+
+    def __init__(self, log_density, sample_weight=None):
+        A = log_density
+        s = sample_weight
+        if s is not None:
+            keep = s > 0
+            if not keep.all():
+                A, s = A[keep], s[keep]
+        self.L, m = scale_rows(A)
+        self.s = None if s is None else np.asarray(s, dtype=np.float64)
+        self.n, self.K = self.L.shape
+        self.total = float(self.n if s is None else math.fsum(self.s))
+        self.const = float(_wsum(self.s, m))
+        self.u = self.v = None
+
+    # -- reductions ---------------------------------------------------------
+    def start(self, x):
+        """Set the point; return ``sum s log(L x)``."""
+        self.u = self.L @ x
+        return float(_wsum(self.s, np.log(self.u)))
+
+    def gradient(self):
+        """``L^T (s / u) / sum(s)`` at the current point (unnormalised x)."""
+        r = (1.0 if self.s is None else self.s) / self.u
+        return (self.L.T @ r) / self.total
+
+    def hessian(self, cols):
+        """``sum_i s_i L_iW L_iW^T / u_i^2 / sum(s)`` for ``W = cols``."""
+        m = len(cols)
+        H = np.zeros((m, m))
+        scale = 1.0 / self.u if self.s is None else np.sqrt(self.s) / self.u
+        for start in range(0, self.n, BLOCK_ROWS):
+            rows = slice(start, start + BLOCK_ROWS)
+            Z = self.L[rows][:, cols]
+            Z *= scale[rows, None]
+            H += Z.T @ Z  # numpy uses syrk for a.T @ a
+        return H / self.total
+
+    def propose(self, y):
+        """Prepare a step towards ``y``: ``v = L y - u``."""
+        self.v = self.L @ y
+        self.v -= self.u
+
+    def gain(self, a):
+        """``sum s log(L (x + a (y - x))) - sum s log(L x)``, exactly."""
+        with np.errstate(divide="ignore"):
+            t = np.log1p(a * self.v / self.u)
+        return float(_wsum(self.s, t))
+
+    def accept(self, a):
+        """Move to ``x + a (y - x)``."""
+        self.u += a * self.v
+
+    def em_step(self, w_new):
+        """Move to ``w_new`` exactly; return the gain (as :meth:`gain`)."""
+        u_new = self.L @ w_new
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.log1p((u_new - self.u) / self.u)
+        self.u = u_new
+        return float(_wsum(self.s, t))
+
+    def information(self, support):
+        """Observed information blocks: ``H[:, support]`` and ``diag(H)``.
+
+        ``H = sum_i s_i f_i f_i^T / p_i^2`` (not normalised), with
+        ``f_i / p_i = L_i / (L w)_i`` at the current point.
+        """
+        H_cols = np.zeros((self.K, len(support)))
+        diag = np.zeros(self.K)
+        scale = 1.0 / self.u if self.s is None else np.sqrt(self.s) / self.u
+        for start in range(0, self.n, BLOCK_ROWS):
+            rows = slice(start, start + BLOCK_ROWS)
+            Z = self.L[rows] * scale[rows, None]
+            H_cols += Z.T @ Z[:, support]
+            diag += np.einsum("ij,ij->j", Z, Z)
+        return H_cols, diag
+
+
+def _wsum(s, t):
+    """``sum_i s_i t_i`` (``sum_i t_i`` when ``s`` is None)."""
+    return np.add.reduce(t) if s is None else np.dot(s, t)
+
+
+class _Path:
+    """The iterations as they are made: weights, log-likelihood, gains."""
+
+    def __init__(self, problem, verbose):
+        self.problem = problem
+        self.verbose = verbose
+        self.weights, self.log_d, self.diff = [], [], []
+
+    @property
+    def n_iter(self):
+        return len(self.weights) - 1
+
+    def record(self, w, log_d, diff):
+        self.weights.append(np.array(w, dtype=float))
+        self.log_d.append(log_d)
+        self.diff.append(diff)
+        if self.verbose:
+            print(
+                f"Iteration {self.n_iter:4d}  loglik = "
+                f"{self.problem.const + log_d:.6f}  diff = {diff:.3e}"
+            )
+
+    def result(self, converged, gap):
+        weights = np.array(self.weights)
+        history = {
+            "iteration": np.arange(len(weights)),
+            "loglik": self.problem.const + np.array(self.log_d),
+            "diff_loglik": np.array(self.diff),
+        }
+        for k in range(weights.shape[1]):
+            history[f"weight_{k}"] = weights[:, k].copy()
+        return SimplexResult(
+            weights=weights[-1].copy(),
+            loglik=float(self.problem.const + self.log_d[-1]),
+            n_iter=self.n_iter,
+            converged=converged,
+            kkt_gap=gap,
+            history=history,
+        )
+
+
+def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
+    """EM on the weights until the total log-likelihood gains less than ``tol``.
+
+    Row 0 of the history is the starting point; each iteration is the M-step
+    ``w_k <- w_k g_k(w)`` followed by the log-likelihood at the new weights.
+    The gain deciding the stop is ``sum_i s_i log1p((u'_i - u_i) / u_i)``
+    (``u = L w``), computed sample by sample, never as a difference of two
+    large totals. The log-likelihood never decreases.
+
+    Returns
+    -------
+    result : SimplexResult
+    """
+    w = np.array(weights_init, dtype=float)
+    path = _Path(problem, verbose)
+    log_d = problem.start(w)
+    path.record(w, log_d, np.nan)
+    converged = False
+    g = problem.gradient()
+    while path.n_iter < max_iter:
+        w = w * g
+        w /= w.sum()
+        gain, g = problem.em_step(w), None
+        log_d += gain
+        path.record(w, log_d, gain)
+        g = problem.gradient()
+        if gain < tol:
+            converged = True
+            break
+    gap = kkt_gap(w, g)
+    return path.result(converged, gap)
+
+
+def nnqp(H, c, start, *, max_iter=None):
+    """``argmin_{y >= 0} y^T H y / 2 + c^T y`` by an active-set method.
+
+    Lawson and Hanson's NNLS method written for a quadratic (positive
+    semi-definite ``H``), warm-started from the set ``start`` of variables
+    thought positive: once the support has settled this is one solve.
+
+    Parameters
+    ----------
+    H : ndarray of shape (m, m)
+    c : ndarray of shape (m,)
+    start : ndarray of bool, shape (m,)
+
+    Returns
+    -------
+    y : ndarray of shape (m,), ``y >= 0``, exact zeros outside the support.
+    """
+    m = len(c)
+    max_iter = 3 * m + 10 if max_iter is None else max_iter
+    tol = 1e-13 * (1.0 + np.abs(c).max())
+    ridge = 1e-12 * max(float(np.max(np.diag(H))), 1e-300)
+    y = np.zeros(m)
+
+    def solve(P):
+        idx = np.flatnonzero(P)
+        Hp = H[np.ix_(idx, idx)] + ridge * np.eye(len(idx))
+        try:
+            z = np.linalg.solve(Hp, -c[idx])
+        except np.linalg.LinAlgError:
+            z = np.linalg.lstsq(Hp, -c[idx], rcond=None)[0]
+        return idx, z
+
+    P = np.array(start, dtype=bool)
+    if P.any():
+        idx, z = solve(P)
+        if np.all(z > 0):
+            y[idx] = z
+        else:
+            P[:] = False
+    for _ in range(max_iter):
+        q = H @ y + c
+        free = ~P
+        if not free.any() or q[free].min() >= -tol:
+            break
+        j = np.flatnonzero(free)[np.argmin(q[free])]
+        P[j] = True
+        for _ in range(m + 1):
+            idx, z = solve(P)
+            if np.all(z > 0):
+                y[:] = 0.0
+                y[idx] = z
+                break
+            yp = y[idx]
+            neg = z <= 0
+            ratio = yp[neg] / (yp[neg] - z[neg])
+            alpha = ratio.min() if ratio.size else 0.0
+            y[idx] = yp + alpha * (z - yp)
+            hit = np.zeros(len(idx), dtype=bool)
+            hit[np.flatnonzero(neg)[ratio <= alpha]] = True
+            drop = idx[(y[idx] <= 1e-300) | hit]
+            y[drop] = 0.0
+            P[drop] = False
+            if not P.any():
+                break
+    return y
+
+
+def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
+    """The maximum on the simplex by active-set sequential quadratic programming.
+
+    mix-SQP's method (Kim, Carbonetto, Stephens and Anitescu, 2020), lean:
+
+    1. the relaxation ``min_{x >= 0} -sum_i s_i log (L x)_i / S + sum_k x_k``
+       (``S = sum_i s_i``), whose minimum has ``sum x = 1`` and is the
+       maximum on the simplex, so that only ``x >= 0`` remains;
+    2. a few EM steps from ``weights_init``;
+    3. each iteration: the gradient ``g = L^T (s / u) / S`` (one pass, ``u =
+       L x`` kept up to date); a working set of the support and the (up to
+       20) columns with the largest ``g_k > 1``; the Hessian on that set
+       only, ``H = Z^T Z`` with ``Z = diag(sqrt(s) / u) L_W / sqrt(S)``, in
+       row blocks; the quadratic model ``min_{y >= 0} y^T H y / 2 + (1 -
+       2 g)^T y`` solved exactly by :func:`nnqp` (weights exactly 0 where the
+       model puts them);
+    4. a backtracking Armijo line search along ``y - x``, the change of the
+       objective computed as ``sum_i s_i log1p(a v_i / u_i)`` (``v = L (y -
+       x)``), accurate near the maximum where a difference of totals is not;
+    5. stop when :func:`kkt_gap` at ``w = x / sum(x)``, from an exact pass,
+       is at most ``kkt_tol``, or when no step lowers the objective any more
+       (converged only if the gap is then below ``sqrt(kkt_tol)``).
+
+    Returns
+    -------
+    result : SimplexResult
+    """
+    K = problem.K
+    S = problem.total
+    x = np.array(weights_init, dtype=float)
+    path = _Path(problem, verbose)
+    log_d = problem.start(x)
+    path.record(x, log_d, np.nan)
+    g = problem.gradient()
+    # EM warm-up
+    for _ in range(min(SQP_EM_STEPS, max_iter)):
+        if kkt_gap(x, g) <= kkt_tol:
+            break
+        x = x * g
+        x /= x.sum()
+        gain = problem.em_step(x)
+        log_d += gain
+        path.record(x, log_d, gain)
+        g = problem.gradient()
+    converged = False
+    exact = True  # problem.u = L x from an exact product (not updated)
+    while True:
+        # x sums to 1 up to rounding: the gap at w = x / sum(x)
+        sx = x.sum()
+        gap = kkt_gap(x, g * sx)
+        if gap <= kkt_tol:
+            if exact:
+                converged = True
+                break
+            log_d = problem.start(x)
+            g = problem.gradient()
+            exact = True
+            continue
+        if path.n_iter >= max_iter:
+            break
+        support = x > 0
+        candidates = np.flatnonzero((g > 1.0) & ~support)
+        if candidates.size > WORKING_SET_EXTRA:
+            top = np.argpartition(-g[candidates], WORKING_SET_EXTRA)
+            candidates = candidates[top[:WORKING_SET_EXTRA]]
+        W = np.union1d(np.flatnonzero(support), candidates)
+        H = problem.hessian(W)
+        y_W = nnqp(H, 1.0 - 2.0 * g[W], support[W])
+        y = np.zeros(K)
+        y[W] = y_W
+        p = y - x
+        slope = min(float(np.dot(1.0 - g, p)), 0.0)  # f's derivative along p
+        # rounding of f near the maximum: steps within it are accepted, so
+        # that weights the model puts at exactly 0 reach 0
+        slack = 1e-14 * (1.0 + abs(log_d) / S)
+        problem.propose(y)
+        a = 1.0
+        while a >= ARMIJO_MIN_STEP:
+            gain = problem.gain(a)
+            decrease = -gain / S + a * float(p.sum())
+            if decrease <= ARMIJO_C * a * slope + slack:
+                break
+            a *= ARMIJO_BETA
+        else:  # no step lowers the objective: the maximum, to rounding
+            if not exact:
+                log_d, g, exact = problem.start(x), problem.gradient(), True
+                continue
+            converged = gap <= math.sqrt(kkt_tol)
+            break
+        x = y if a == 1.0 else x + a * p
+        x[x < 0] = 0.0
+        problem.accept(a)
+        exact = False
+        # the path records weights on the simplex: w = x / sum(x), whose
+        # log-likelihood is sum s log u - S log(sum x)
+        sx_new = x.sum()
+        step = gain - S * math.log1p((sx_new - sx) / sx)
+        log_d += gain
+        path.record(x / sx_new, log_d - S * math.log(sx_new), step)
+        g = problem.gradient()
+    # the final point on the simplex, from an exact pass
+    w = x / x.sum()
+    log_d = problem.start(w)
+    g = problem.gradient()
+    gap = kkt_gap(w, g)
+    result = path.result(converged, gap)
+    history = result.history
+    history["loglik"][-1] = problem.const + log_d
+    for k in range(K):
+        history[f"weight_{k}"][-1] = w[k]
+    return result._replace(weights=w, loglik=problem.const + log_d)
+
+
+# -- inference ---------------------------------------------------------------
+
+
+def face_covariance(H_face):
+    """Covariance of the weights on a face of the simplex.
+
+    ``H_face`` (m, m) is the observed information ``sum_i s_i f_iF f_iF^T /
+    p_i^2`` of the weights of the face, as if they were free. On the face,
+    the first m - 1 weights are free and the last is one minus their sum:
+    the information of the free ones is ``J^T H J`` with ``J = [I; -1^T]``
+    and their covariance its inverse. Returns the variances of all m
+    weights (the last one from ``1^T C 1``), ``inf`` when the information
+    is singular.
+    """
+    m = H_face.shape[0]
+    if m == 1:
+        return np.zeros(1)
+    A = H_face[:-1, :-1] - H_face[:-1, -1:] - H_face[-1:, :-1] + H_face[-1, -1]
+    if not np.all(np.isfinite(A)):
+        return np.full(m, np.inf)
+    e, V = np.linalg.eigh(A)
+    if not e.min() > 1e-13 * max(e.max(), 1e-300):
+        return np.full(m, np.inf)
+    C = (V / e) @ V.T
+    var = np.empty(m)
+    var[:-1] = np.diag(C)
+    var[-1] = C.sum()
+    return np.maximum(var, 0.0)
+
+
+def weights_stderr(weights, H_cols, diag, support):
+    """Standard errors of the weights from the observed information.
+
+    For a weight inside the support ``S`` (the positive weights), the
+    variance is that of the face of the simplex spanned by ``S`` (the zero
+    weights held at 0). For a weight at 0, it is that of the face ``S + {k}``:
+    how far the weight could move off the boundary. With ``S = {j}`` alone,
+    the weight ``j`` gets the largest of the others' (on the face ``{j, k}``
+    it is ``1 - w_k``). For K = 2 inside the simplex, this is ``1 /
+    sqrt(sum_i s_i ((f0 - f1) / p_i)^2)``.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (K,)
+    H_cols : ndarray of shape (K, len(support))
+        The columns ``support`` of the information matrix.
+    diag : ndarray of shape (K,)
+        Its diagonal.
+    support : ndarray of int
+
+    Returns
+    -------
+    stderr : ndarray of shape (K,)
+    """
+    K = len(weights)
+    support = np.asarray(support)
+    stderr = np.empty(K)
+    H_SS = H_cols[support]
+    if len(support) >= 2:
+        stderr[support] = np.sqrt(face_covariance(H_SS))
+    for k in np.setdiff1d(np.arange(K), support):
+        m = len(support)
+        H_face = np.empty((m + 1, m + 1))
+        H_face[:m, :m] = H_SS
+        H_face[m, :m] = H_face[:m, m] = H_cols[k]
+        H_face[m, m] = diag[k]
+        # the new weight first (free), the support's last weight dependent
+        order = np.r_[m, np.arange(m)]
+        stderr[k] = math.sqrt(face_covariance(H_face[np.ix_(order, order)])[0])
+    if len(support) == 1:
+        others = np.setdiff1d(np.arange(K), support)
+        stderr[support] = stderr[others].max() if others.size else 0.0
+    return stderr
+
+
+def wald_intervals(weights, stderr, alpha):
+    """``w -/+ z_{1 - alpha / 2} stderr``, clipped to [0, 1]; shape (K, 2)."""
+    half = norm.ppf(1 - alpha / 2) * np.asarray(stderr)
+    with np.errstate(invalid="ignore"):
+        low = np.clip(weights - half, 0.0, 1.0)
+        high = np.clip(weights + half, 0.0, 1.0)
+    return np.column_stack([low, high])
