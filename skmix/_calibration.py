@@ -246,7 +246,7 @@ def fit_temperature(
     converged = False
     n_iter = 0
     loss, grad, hess = derivatives(theta)
-    for n_iter in range(1, max_iter + 1):  # noqa: B007
+    for n_iter in range(1, max_iter + 1):
         a = theta[0]
         at_lower = a <= 0.0 and grad[0] > 0.0
         at_upper = a >= MAX_INV_TEMPERATURE and grad[0] < 0.0

@@ -23,6 +23,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _check_y,
+    _num_features,
     _num_samples,
     check_is_fitted,
     validate_data,
@@ -159,19 +161,21 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     >>> from skmix import PriorShiftAdapter
     >>> rng = np.random.default_rng(0)
     >>> means = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
-    >>> y_source = rng.integers(0, 3, 3000)  # priors 1/3 each
-    >>> X_source = means[y_source] + rng.normal(size=(3000, 2))
+    >>> y_source = rng.integers(0, 3, 20_000)  # priors 1/3 each
+    >>> X_source = means[y_source] + rng.normal(size=(20_000, 2))
     >>> adapter = PriorShiftAdapter(LogisticRegression()).fit(X_source, y_source)
     >>> y_target = rng.choice(3, 2000, p=[0.7, 0.2, 0.1])  # shifted priors
     >>> X_target = means[y_target] + rng.normal(size=(2000, 2))
+    >>> np.bincount(y_target) / 2000  # the truth, which adapt does not see
+    array([0.69 , 0.208, 0.102])
     >>> adapter.adapt(X_target).priors_.round(2)
-    array([0.7 , 0.21, 0.09])
+    array([0.68, 0.2 , 0.11])
     >>> adapter.confidence_interval(0.05).round(2)
-    array([[0.67, 0.73],
-           [0.18, 0.24],
-           [0.07, 0.12]])
+    array([[0.65, 0.72],
+           [0.18, 0.23],
+           [0.09, 0.13]])
     >>> adapter.predict_proba([[1.0, 1.0]]).round(2)  # re-weighted posteriors
-    array([[0.69, 0.2 , 0.11]])
+    array([[0.68, 0.2 , 0.12]])
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -225,12 +229,10 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted adapter; :meth:`adapt` it to target data.
         """
-        check_classification_targets(y)
         X, y = indexable(X, y)
         validate_data(self, X, skip_check_array=True)
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-dimensional, got shape {y.shape}")
+        y = _check_y(y, estimator=self)  # 1-D (with a warning for a column), finite
+        check_classification_targets(y)
         if _num_samples(X) != y.shape[0]:
             raise ValueError(
                 f"X and y have different numbers of samples: "
@@ -337,10 +339,20 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             params=fit_params,
         )
 
+    def _check_features(self, X):
+        """Same number (and names) of features as at fit, where X has them."""
+        try:
+            _num_features(X)
+        except TypeError:
+            # e.g. 1-D input: a text pipeline's documents, or a single sample
+            # that the classifier rejects with its own message
+            return
+        validate_data(self, X, reset=False, skip_check_array=True)
+
     def _source_log_proba(self, X):
         """Calibrated source log-posteriors of X, (n, n_classes)."""
         check_is_fitted(self)
-        validate_data(self, X, reset=False, skip_check_array=True)
+        self._check_features(X)
         logits = proba_to_logits(self.estimator_.predict_proba(X))
         return calibrated_log_proba(logits, self.inv_temperature_, self.class_bias_)
 

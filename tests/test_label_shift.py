@@ -132,9 +132,7 @@ def test_em_equals_plain_saerens_iteration(source):
         ).fit(*source)
         posteriors = adapter.predict_proba(X)  # calibrated, not yet adapted
         adapter.adapt(X)
-        priors, n_iter, path = saerens_em(
-            posteriors, adapter.source_priors_, tol=1e-8
-        )
+        priors, n_iter, path = saerens_em(posteriors, adapter.source_priors_, tol=1e-8)
         assert adapter.n_iter_ == n_iter
         np.testing.assert_allclose(adapter.priors_, priors, rtol=1e-10, atol=1e-12)
         assert np.all(np.diff(path) >= -1e-9)  # EM never lowers the likelihood
@@ -250,7 +248,7 @@ def test_confidence_interval_before_adapt(adapter_lr):
 def test_other_features(adapter_lr):
     X = np.zeros((10, 3))
     for method in (adapter_lr.adapt, adapter_lr.predict_proba, adapter_lr.predict):
-        with pytest.raises(ValueError, match="3 features.*expecting 2"):
+        with pytest.raises(ValueError, match=r"3 features.*expecting 2"):
             method(X)
 
 
