@@ -40,6 +40,7 @@ to keep the numbers, ``--markdown`` for README tables.
 """
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -105,6 +106,7 @@ def prepare(dataset, model_name, seed):
     t0 = time.perf_counter()
     ours = PriorShiftAdapter(model, cv=5).fit(X_src, y_src)
     fit_seconds = time.perf_counter() - t0
+    unadapted = copy.deepcopy(ours)  # never adapted: the source priors
     # the same classifier, uncalibrated (source priors from y_src)
     nocal = PriorShiftAdapter(FrozenEstimator(ours.estimator_), calibration=None)
     nocal.fit(X_src, y_src)
@@ -141,6 +143,7 @@ def prepare(dataset, model_name, seed):
         "pool_proba": pool_proba,
         "ours": ours,
         "nocal": nocal,
+        "unadapted": unadapted,
         "refs": refs,
         "K": K,
         "fit_seconds": fit_seconds,
@@ -168,7 +171,7 @@ def one_repetition(prep, idx, truth, priors):
     raw = prep["pool_proba"][idx]
     out = {}
     ours, nocal = prep["ours"], prep["nocal"]
-    unadapted = ours.predict_proba(X)
+    unadapted = prep["unadapted"].predict_proba(X)
     out["unadapted"] = {"acc": float(np.mean(unadapted.argmax(1) == y_i))}
     out["unadapted"]["logloss"] = log_loss_of(y_i, unadapted)
     for name, adapter in (("ours", ours), ("ours_nocal", nocal)):

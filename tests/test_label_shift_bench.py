@@ -28,6 +28,20 @@ def test_acc_bbse_inverts_a_known_confusion_matrix(bench):
     np.testing.assert_allclose(out, [1.0, 0.0])
 
 
+def test_unadapted_predictions_stay_unadapted(bench):
+    """The "unadapted" baseline keeps the source priors across repetitions."""
+    prep = bench["prepare"]("breast_cancer", "lr", 0)
+    rng = np.random.default_rng(0)
+    outs = [bench["one_repetition"](prep, *bench["draw_target"](prep, 200, 0.1, rng))]
+    outs.append(
+        bench["one_repetition"](prep, *bench["draw_target"](prep, 200, 0.1, rng))
+    )
+    assert not hasattr(prep["unadapted"], "priors_")
+    assert hasattr(prep["ours"], "priors_")
+    for out in outs:
+        assert out["unadapted"]["acc"] > 0.85
+
+
 def test_benchmark_runs(bench, tmp_path, capsys):
     out = tmp_path / "ls.json"
     argv = ["--repeats", "3", "--datasets", "breast_cancer", "--models", "lr"]
