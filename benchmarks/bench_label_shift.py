@@ -262,12 +262,12 @@ def run(datasets, models, sizes, alphas, repeats, seed=0, verbose=True):
     return rows
 
 
-def _fmt_diff(s, m, metric, scale=1.0):
+def _fmt_diff(s, m, metric, scale=1.0, digits=3):
     if m not in s or f"ours_minus_{metric}" not in s[m]:
         return "-"
     d = s[m][f"ours_minus_{metric}"] * scale
     se = s[m][f"ours_minus_{metric}_se"] * scale
-    return f"{d:+.2f} ± {se:.2f}"
+    return f"{d:+.{digits}f} ± {se:.{digits}f}"
 
 
 def print_row(row):
@@ -301,7 +301,7 @@ def markdown(rows):
         s = row["summary"]
 
         def mae(m, s=s):
-            return f"{100 * s[m]['mae']:.2f}" if m in s else "-"
+            return f"{100 * s[m]['mae']:.3f}" if m in s else "-"
 
         lines.append(
             f"| {row['dataset']} | {row['model']} | {row['n']} | {row['alpha']} | "
@@ -329,7 +329,7 @@ def markdown(rows):
             f"| {row['dataset']} | {row['model']} | {row['n']} | {row['alpha']} | "
             f"{acc('unadapted')} | {acc('ours')} | {acc('emq_bcts')} | "
             f"{acc('ours_nocal')} | {ll('unadapted')} | {ll('ours')} | "
-            f"{_fmt_diff(s, 'emq_bcts', 'logloss')} | {ll('ours_nocal')} |"
+            f"{_fmt_diff(s, 'emq_bcts', 'logloss', digits=4)} | {ll('ours_nocal')} |"
         )
     return "\n".join(lines)
 
@@ -344,7 +344,15 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", action="store_true", help="print tables")
+    parser.add_argument(
+        "--tables-from",
+        type=Path,
+        help="print the tables of a --json file, run nothing",
+    )
     args = parser.parse_args(argv)
+    if args.tables_from:
+        print(markdown(json.loads(args.tables_from.read_text())["rows"]))
+        return None
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     alphas = [float(a) for a in args.alphas.split(",")]
     load = os.getloadavg()

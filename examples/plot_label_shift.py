@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 A digit classifier deployed where the digits are rarer
-=====================================================
+======================================================
 
 A classifier of handwritten digits is trained on a balanced sample: every
 digit is about as frequent as any other. It is then deployed on a stream in

@@ -9,11 +9,13 @@ from _label_shift_reference import (
     saerens_em,
 )
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -224,6 +226,44 @@ def test_frozen_estimator_is_used_as_is(source):
         calibrated_log_proba(proba_to_logits(clf.predict_proba(X)), *fit[:2])
     )
     np.testing.assert_allclose(adapter.predict_proba(X), expected, rtol=1e-10)
+
+
+def test_hard_zero_one_probabilities(source):
+    """1-NN predicts probabilities of exactly 0 and 1: everything stays
+    finite, and BCTS (which softens them) beats no calibration, whose
+    likelihoods are 0 wherever the neighbour's class is wrong."""
+    X, y = make_gaussian_classes(2000, SHIFTED, random_state=1)
+    truth = np.bincount(y) / len(y)
+    errors = {}
+    for calibration in ("bcts", None):
+        adapter = PriorShiftAdapter(KNeighborsClassifier(1), calibration=calibration)
+        adapter.fit(*make_gaussian_classes(3000, BALANCED, 0)).adapt(X)
+        assert np.all(np.isfinite(adapter.priors_)) and adapter.converged_
+        assert adapter.priors_.sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.all(np.isfinite(adapter.predict_log_proba(X)))
+        errors[calibration] = np.abs(adapter.priors_ - truth).max()
+    assert errors["bcts"] < 0.05 < errors[None]
+
+
+def test_uninformative_classifier_keeps_source_priors(source):
+    """Constant posteriors: the likelihood is flat in the priors, the solver
+    stays at its start (the source priors) and the intervals are [0, 1]."""
+    X, _ = make_gaussian_classes(500, SHIFTED, random_state=1)
+    for calibration in ("bcts", None):
+        adapter = PriorShiftAdapter(DummyClassifier(), calibration=calibration)
+        adapter.fit(*source).adapt(X)
+        np.testing.assert_allclose(adapter.priors_, adapter.source_priors_, atol=1e-8)
+        np.testing.assert_allclose(adapter.confidence_interval(), [[0, 1]] * 3)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_tiny_target(source, n):
+    X, _ = make_gaussian_classes(n, SHIFTED, random_state=1)
+    adapter = PriorShiftAdapter(LogisticRegression()).fit(*source).adapt(X)
+    assert np.all(adapter.priors_ >= 0)
+    assert adapter.priors_.sum() == pytest.approx(1.0, abs=1e-12)
+    low, high = adapter.confidence_interval().T
+    assert np.all((low >= 0) & (low <= adapter.priors_) & (high <= 1))
 
 
 # ---------------------------------------------------------------- errors
