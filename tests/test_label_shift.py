@@ -1,5 +1,7 @@
 """PriorShiftAdapter: priors, intervals, predictions, references, errors."""
 
+import copy
+
 import numpy as np
 import pytest
 from _label_shift_reference import (
@@ -24,6 +26,7 @@ from skmix import PriorShiftAdapter
 from skmix._calibration import calibrated_log_proba, fit_temperature, proba_to_logits
 
 BALANCED = np.array([1 / 3, 1 / 3, 1 / 3])
+_FITTED = {}
 SHIFTED = np.array([0.6, 0.3, 0.1])
 
 
@@ -33,6 +36,12 @@ def source():
     # the sampling error of the target samples (the intervals are conditional
     # on the fitted classifier)
     return make_gaussian_classes(20_000, BALANCED, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def small_source():
+    # where the classifier's accuracy does not matter
+    return make_gaussian_classes(3000, BALANCED, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,11 @@ def adapter_lr(source):
 )
 @pytest.mark.parametrize("priors", [SHIFTED, np.array([0.05, 0.15, 0.8])])
 def test_priors_recovered_within_sampling_error(source, estimator, calibration, priors):
-    adapter = PriorShiftAdapter(estimator, calibration=calibration).fit(*source)
+    key = (repr(estimator), calibration)
+    if key not in _FITTED:  # one fit per classifier, shared by both priors
+        _FITTED[key] = PriorShiftAdapter(estimator, calibration=calibration)
+        _FITTED[key].fit(*source)
+    adapter = copy.deepcopy(_FITTED[key])
     X, _ = make_gaussian_classes(4000, priors, random_state=1)
     adapter.adapt(X)
     assert adapter.converged_
@@ -87,12 +100,12 @@ def test_standard_errors_match_the_spread_of_the_estimates(source):
     assert abs(rate - 0.95) < 0.03, rate
 
 
-def test_target_like_source_gives_back_source_priors(source):
+def test_target_like_source_gives_back_source_priors(adapter_lr):
     """A frozen classifier, BCTS on (X_cal, y_cal), adapted to X_cal itself:
     at the calibration optimum the mean calibrated posterior is exactly the
     class frequency (stationarity in the biases), so the source priors are
     the maximum (KKT), whatever the solver."""
-    clf = LogisticRegression().fit(*source)
+    clf = adapter_lr.estimator_
     X_cal, y_cal = make_gaussian_classes(2000, [0.5, 0.2, 0.3], random_state=5)
     freq = np.bincount(y_cal) / len(y_cal)
     for solver in ("em", "sqp"):
@@ -104,7 +117,7 @@ def test_target_like_source_gives_back_source_priors(source):
 
 def test_new_sample_with_source_priors(adapter_lr):
     X, _ = make_gaussian_classes(3000, BALANCED, random_state=11)
-    adapter = clone(adapter_lr).fit(*make_gaussian_classes(20_000, BALANCED, 0))
+    adapter = copy.deepcopy(adapter_lr)
     adapter.adapt(X)
     assert np.all(np.abs(adapter.priors_ - BALANCED) < 4 * adapter.priors_stderr_)
 
@@ -112,7 +125,7 @@ def test_new_sample_with_source_priors(adapter_lr):
 def test_adapted_predictions_are_better_under_shift(adapter_lr):
     X, y = make_gaussian_classes(5000, [0.8, 0.15, 0.05], random_state=3)
     before_proba = adapter_lr.predict_proba(X)
-    adapter = clone(adapter_lr).fit(*make_gaussian_classes(20_000, BALANCED, 0))
+    adapter = copy.deepcopy(adapter_lr)
     adapter.adapt(X)
     after_proba = adapter.predict_proba(X)
     acc_before = accuracy_score(y, adapter.classes_[before_proba.argmax(axis=1)])
@@ -124,7 +137,8 @@ def test_adapted_predictions_are_better_under_shift(adapter_lr):
     assert np.mean(np.abs(after_proba - bayes)) < 0.02
 
 
-def test_em_equals_plain_saerens_iteration(source):
+def test_em_equals_plain_saerens_iteration(small_source):
+    source = small_source
     """solver="em" follows Saerens et al.'s EM step by step (same start, same
     stopping rule): the same number of iterations and priors to 1e-10."""
     X, _ = make_gaussian_classes(3000, SHIFTED, random_state=4)
@@ -140,16 +154,15 @@ def test_em_equals_plain_saerens_iteration(source):
         assert np.all(np.diff(path) >= -1e-9)  # EM never lowers the likelihood
 
 
-def test_sqp_and_em_reach_the_same_maximum(source):
+def test_sqp_and_em_reach_the_same_maximum(adapter_lr):
     X, _ = make_gaussian_classes(3000, SHIFTED, random_state=4)
-    em = PriorShiftAdapter(LogisticRegression(), solver="em", tol=1e-12)
-    sqp = clone(em).set_params(solver="sqp")
-    em.fit(*source).adapt(X)
-    sqp.fit(*source).adapt(X)
+    em = copy.deepcopy(adapter_lr).set_params(solver="em", tol=1e-12).adapt(X)
+    sqp = copy.deepcopy(adapter_lr).set_params(solver="sqp").adapt(X)
     np.testing.assert_allclose(sqp.priors_, em.priors_, atol=1e-6)
 
 
-def test_predict_proba_is_reweighted_calibrated_posterior(source):
+def test_predict_proba_is_reweighted_calibrated_posterior(small_source):
+    source = small_source
     """Independent transcription of the prediction: BCTS-calibrated
     probabilities times priors_ / source_priors_, normalised."""
     X, _ = make_gaussian_classes(500, SHIFTED, random_state=8)
@@ -179,7 +192,7 @@ def test_predict_proba_is_reweighted_calibrated_posterior(source):
 
 
 def test_adapt_again_replaces_the_target(adapter_lr):
-    adapter = clone(adapter_lr).fit(*make_gaussian_classes(20_000, BALANCED, 0))
+    adapter = copy.deepcopy(adapter_lr)
     X1, _ = make_gaussian_classes(2000, SHIFTED, random_state=1)
     X2, _ = make_gaussian_classes(2000, [0.1, 0.1, 0.8], random_state=2)
     first = adapter.adapt(X1).priors_.copy()
@@ -190,7 +203,7 @@ def test_adapt_again_replaces_the_target(adapter_lr):
 
 
 def test_sample_weight_in_adapt_equals_repetition(adapter_lr):
-    adapter = clone(adapter_lr).fit(*make_gaussian_classes(20_000, BALANCED, 0))
+    adapter = copy.deepcopy(adapter_lr)
     X, _ = make_gaussian_classes(300, SHIFTED, random_state=9)
     reps = np.random.default_rng(0).integers(1, 4, len(X))
     weighted = adapter.adapt(X, sample_weight=reps).priors_.copy()
@@ -198,7 +211,8 @@ def test_sample_weight_in_adapt_equals_repetition(adapter_lr):
     np.testing.assert_allclose(weighted, repeated, atol=1e-7)
 
 
-def test_string_labels_and_dataframes(source):
+def test_string_labels_and_dataframes(small_source):
+    source = small_source
     pd = pytest.importorskip("pandas")
     X, y = source
     names = np.array(["cat", "dog", "eel"])
@@ -212,7 +226,7 @@ def test_string_labels_and_dataframes(source):
 
 
 def test_frozen_estimator_is_used_as_is(source):
-    clf = LogisticRegression().fit(*source)
+    clf = LogisticRegression().fit(*make_gaussian_classes(3000, BALANCED, 0))
     coef = clf.coef_.copy()
     X_cal, y_cal = make_gaussian_classes(1000, BALANCED, random_state=21)
     adapter = PriorShiftAdapter(FrozenEstimator(clf), cv=1000).fit(X_cal, y_cal)
@@ -245,7 +259,8 @@ def test_hard_zero_one_probabilities(source):
     assert errors["bcts"] < 0.05 < errors[None]
 
 
-def test_uninformative_classifier_keeps_source_priors(source):
+def test_uninformative_classifier_keeps_source_priors(small_source):
+    source = small_source
     """Constant posteriors: the likelihood is flat in the priors, the solver
     stays at its start (the source priors) and the intervals are [0, 1]."""
     X, _ = make_gaussian_classes(500, SHIFTED, random_state=1)
@@ -257,9 +272,9 @@ def test_uninformative_classifier_keeps_source_priors(source):
 
 
 @pytest.mark.parametrize("n", [1, 2])
-def test_tiny_target(source, n):
+def test_tiny_target(adapter_lr, n):
     X, _ = make_gaussian_classes(n, SHIFTED, random_state=1)
-    adapter = PriorShiftAdapter(LogisticRegression()).fit(*source).adapt(X)
+    adapter = copy.deepcopy(adapter_lr).adapt(X)
     assert np.all(adapter.priors_ >= 0)
     assert adapter.priors_.sum() == pytest.approx(1.0, abs=1e-12)
     low, high = adapter.confidence_interval().T
@@ -299,7 +314,8 @@ def test_classifier_without_predict_proba(source, estimator):
 
 
 def test_classes_never_occurring_in_y(source):
-    clf = LogisticRegression().fit(*source)  # knows classes 0, 1, 2
+    clf = LogisticRegression().fit(*make_gaussian_classes(300, BALANCED, 0))
+    # clf knows classes 0, 1, 2
     X, y = make_gaussian_classes(500, [0.5, 0.5, 0.0], random_state=0)
     with pytest.raises(ValueError, match=r"classes \[2\] never occur in y"):
         PriorShiftAdapter(FrozenEstimator(clf)).fit(X, y)
@@ -313,7 +329,8 @@ def test_classes_never_occurring_in_y(source):
         PriorShiftAdapter(FrozenEstimator(clf)).fit(X, np.where(y == 1, 7, y))
 
 
-def test_one_class_and_too_few_per_fold(source):
+def test_one_class_and_too_few_per_fold(small_source):
+    source = small_source
     X, y = source
     with pytest.raises(ValueError, match="at least 2 classes"):
         PriorShiftAdapter(LogisticRegression()).fit(X, np.zeros(len(y)))
@@ -333,7 +350,8 @@ def test_bad_parameters(source):
         PriorShiftAdapter(LogisticRegression(), tol=-1.0).fit(*source)
 
 
-def test_inputs_not_modified(source):
+def test_inputs_not_modified(small_source):
+    source = small_source
     X, y = (a.copy() for a in source)
     w = np.ones(len(y))
     adapter = PriorShiftAdapter(LogisticRegression()).fit(X, y, sample_weight=w)
