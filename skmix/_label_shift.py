@@ -78,15 +78,20 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         fitted on (stratified for an int). Unused with ``calibration=None``
         and with a :class:`~sklearn.frozen.FrozenEstimator`.
 
-    solver : str, default="sqp"
-        The :class:`KnownComponentsMixture` solver that :meth:`adapt` uses
-        (``"em"`` is the iteration of Saerens et al.).
+    solver : {"sqp", "em"}, default="sqp"
+        The :class:`KnownComponentsMixture` solver that :meth:`adapt` uses.
+        ``"sqp"`` reaches the maximum-likelihood priors exactly (KKT gap
+        below 1e-8, priors exactly 0 where the maximum puts them) in a few
+        iterations; ``"em"`` is the iteration of Saerens et al., step by
+        step, stopped by ``tol`` (slow when classes overlap).
 
     tol : float, default=1e-5
-        The :class:`KnownComponentsMixture` tolerance.
+        EM stops after the first iteration that raises the total
+        log-likelihood of the target data by less than ``tol``; not used by
+        ``"sqp"``.
 
     max_iter : int, default=1000
-        The :class:`KnownComponentsMixture` iteration limit.
+        Maximum number of iterations of :meth:`adapt`.
 
     Attributes
     ----------
@@ -182,7 +187,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict_proba"])],
         "calibration": [StrOptions({"bcts", "temperature"}), None],
         "cv": ["cv_object"],
-        "solver": [str],
+        "solver": [StrOptions({"sqp", "em"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }

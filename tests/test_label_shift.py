@@ -12,7 +12,7 @@ from _label_shift_reference import (
 )
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
@@ -341,6 +341,25 @@ def test_one_class_and_too_few_per_fold(small_source):
         PriorShiftAdapter(LogisticRegression()).fit(X, y_rare)
     # without calibration no folds are needed
     PriorShiftAdapter(LogisticRegression(), calibration=None).fit(X, y_rare)
+
+
+def test_sample_weight_with_a_classifier_that_takes_none(small_source):
+    X, y = small_source
+    w = np.where(y == 0, 2.0, 1.0)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    with pytest.warns(UserWarning, match="does not accept sample_weight"):
+        adapter = PriorShiftAdapter(pipe).fit(X, y, sample_weight=w)
+    # the weights still define the source priors
+    expected = np.bincount(y, weights=w) / w.sum()
+    np.testing.assert_allclose(adapter.source_priors_, expected, rtol=1e-14)
+
+
+def test_adapt_that_does_not_converge_warns(adapter_lr):
+    X, _ = make_gaussian_classes(2000, SHIFTED, random_state=1)
+    adapter = copy.deepcopy(adapter_lr).set_params(solver="em", max_iter=2)
+    with pytest.warns(ConvergenceWarning):
+        adapter.adapt(X)
+    assert adapter.n_iter_ == 2 and not adapter.converged_
 
 
 def test_bad_parameters(source):
