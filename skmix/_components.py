@@ -76,7 +76,10 @@ class _Estimator:
 
     def draw(self, n, n_features, rng):
         seed = int(rng.integers(2**31 - 1))
-        out = self.estimator.sample(n, random_state=seed)
+        try:
+            out = self.estimator.sample(n, random_state=seed)
+        except TypeError:  # GaussianMixture draws from its own random_state
+            out = self.estimator.sample(n)
         if isinstance(out, tuple):  # GaussianMixture.sample returns (X, y)
             out = out[0]
         return np.asarray(out, dtype=np.float64).reshape(n, n_features)
@@ -182,7 +185,7 @@ def check_log_density(A, what="X"):
         i, k = np.argwhere(bad)[0]
         raise ValueError(
             f"{what}: the log-density of sample {i} under component {k} is "
-            f"{A[i, k]}; log-densities must be finite or -inf."
+            f"{A[i, k]}; log-densities must be finite or -inf, not NaN or +inf."
         )
     dead = np.all(np.isneginf(A), axis=1)
     if dead.any():

@@ -25,6 +25,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from scipy.linalg.blas import dsyrk as _syrk
 from scipy.stats import norm
 
 # The accelerated solver stops at this KKT gap (see kkt_gap)
@@ -104,7 +105,7 @@ class DenseProblem:
     -----
     The reductions used by the solvers (each one pass over the rows):
     ``start(x)`` (``u = L x`` and ``sum s log u``), ``gradient()``
-    (``L^T (s / u)``), ``hessian(cols)``, ``propose(y)`` (``v = L y - u``),
+    (``L^T (s / u)``), ``hessian(cols)``, ``propose(p)`` (``v = L p``),
     ``gain(a)`` (``sum s log1p(a v / u)``: the exact change of
     ``sum s log(L x)`` along the step, with no difference of totals),
     ``accept(a)``. The scratch state (``u``, ``v``) belongs to one fit: a
@@ -137,38 +138,52 @@ class DenseProblem:
         return (self.L.T @ r) / self.total
 
     def hessian(self, cols):
-        """``sum_i s_i L_iW L_iW^T / u_i^2 / sum(s)`` for ``W = cols``."""
+        """``sum_i s_i L_iW L_iW^T / u_i^2 / sum(s)`` for ``W = cols``.
+
+        ``Z^T Z`` with ``Z = diag(sqrt(s) / u) L_W``, in row blocks, by a
+        symmetric rank-k update (BLAS syrk: half the flops of a product).
+        """
         m = len(cols)
-        H = np.zeros((m, m))
+        H = np.zeros((m, m), order="F")
         scale = 1.0 / self.u if self.s is None else np.sqrt(self.s) / self.u
+        every = m == self.K
         for start in range(0, self.n, BLOCK_ROWS):
             rows = slice(start, start + BLOCK_ROWS)
-            Z = self.L[rows][:, cols]
-            Z *= scale[rows, None]
-            H += Z.T @ Z  # numpy uses syrk for a.T @ a
-        return H / self.total
+            Z = self.L[rows] if every else self.L[rows][:, cols]
+            Z = np.multiply(Z, scale[rows, None])
+            # Z.T is Fortran-ordered: syrk reads it without a copy
+            H = _syrk(1.0, Z.T, beta=1.0, c=H, overwrite_c=True)
+        H = np.triu(H)
+        return (H + np.triu(H, 1).T) / self.total
 
-    def propose(self, y):
-        """Prepare a step towards ``y``: ``v = L y - u``."""
-        self.v = self.L @ y
-        self.v -= self.u
+    def propose(self, p):
+        """Prepare a step along ``p``: ``v = L p``.
+
+        ``L p``, not ``L (x + p) - L x``: the difference of two products
+        would lose the digits of a small step.
+        """
+        self.v = self.L @ p
 
     def gain(self, a):
-        """``sum s log(L (x + a (y - x))) - sum s log(L x)``, exactly."""
+        """``sum s log(L (x + a p)) - sum s log(L x)``, sample by sample."""
         with np.errstate(divide="ignore"):
             t = np.log1p(a * self.v / self.u)
         return float(_wsum(self.s, t))
 
     def accept(self, a):
-        """Move to ``x + a (y - x)``."""
+        """Move to ``x + a p`` (``u`` updated; exact again after ``start``)."""
         self.u += a * self.v
 
-    def em_step(self, w_new):
-        """Move to ``w_new`` exactly; return the gain (as :meth:`gain`)."""
-        u_new = self.L @ w_new
+    def em_step(self, w_old, w_new):
+        """Move from ``w_old`` to ``w_new``; return the gain (as :meth:`gain`).
+
+        ``L w_new`` (the new ``u``, exact) and ``L (w_new - w_old)`` (the
+        change, to full relative accuracy, which ``L w_new - L w_old`` is not).
+        """
+        v = self.L @ (w_new - w_old)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.log1p((u_new - self.u) / self.u)
-        self.u = u_new
+            t = np.log1p(v / self.u)
+        self.u = self.L @ w_new
         return float(_wsum(self.s, t))
 
     def information(self, support):
@@ -254,9 +269,9 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     converged = False
     g = problem.gradient()
     while path.n_iter < max_iter:
-        w = w * g
+        w_old, w = w, w * g
         w /= w.sum()
-        gain, g = problem.em_step(w), None
+        gain = problem.em_step(w_old, w)
         log_d += gain
         path.record(w, log_d, gain)
         g = problem.gradient()
@@ -372,9 +387,9 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     for _ in range(min(SQP_EM_STEPS, max_iter)):
         if kkt_gap(x, g) <= kkt_tol:
             break
-        x = x * g
+        x_old, x = x, x * g
         x /= x.sum()
-        gain = problem.em_step(x)
+        gain = problem.em_step(x_old, x)
         log_d += gain
         path.record(x, log_d, gain)
         g = problem.gradient()
@@ -409,7 +424,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
         # rounding of f near the maximum: steps within it are accepted, so
         # that weights the model puts at exactly 0 reach 0
         slack = 1e-14 * (1.0 + abs(log_d) / S)
-        problem.propose(y)
+        problem.propose(p)
         a = 1.0
         while a >= ARMIJO_MIN_STEP:
             gain = problem.gain(a)
@@ -503,22 +518,37 @@ def weights_stderr(weights, H_cols, diag, support):
     """
     K = len(weights)
     support = np.asarray(support)
+    m = len(support)
     stderr = np.empty(K)
     H_SS = H_cols[support]
-    if len(support) >= 2:
+    if m >= 2:
         stderr[support] = np.sqrt(face_covariance(H_SS))
-    for k in np.setdiff1d(np.arange(K), support):
-        m = len(support)
-        H_face = np.empty((m + 1, m + 1))
-        H_face[:m, :m] = H_SS
-        H_face[m, :m] = H_face[:m, m] = H_cols[k]
-        H_face[m, m] = diag[k]
-        # the new weight first (free), the support's last weight dependent
-        order = np.r_[m, np.arange(m)]
-        stderr[k] = math.sqrt(face_covariance(H_face[np.ix_(order, order)])[0])
-    if len(support) == 1:
-        others = np.setdiff1d(np.arange(K), support)
-        stderr[support] = stderr[others].max() if others.size else 0.0
+    out = np.setdiff1d(np.arange(K), support)
+    if out.size:
+        # the face S + {k}, with w_k free and the support's last weight
+        # dependent: the information of (w_k, free support weights) is
+        # [[a_k, b_k^T], [b_k, A_S]], so var(w_k) = 1 / (a_k - b_k^T A_S^-1 b_k)
+        last = m - 1
+        h_kl = H_cols[out, last]
+        a = diag[out] - 2 * h_kl + H_SS[last, last]
+        b = H_cols[out, :last] - h_kl[:, None] - H_SS[last, :last] + H_SS[last, last]
+        if m >= 2:
+            A_S = H_SS[:-1, :-1] - H_SS[:-1, -1:] - H_SS[-1:, :-1] + H_SS[-1, -1]
+            e, V = np.linalg.eigh(A_S)
+            if e.min() > 1e-13 * max(e.max(), 1e-300):
+                proj = b @ V
+                schur = a - np.einsum("ij,ij->i", proj / e, proj)
+            else:
+                schur = np.zeros_like(a)
+        else:
+            schur = a
+        with np.errstate(divide="ignore"):
+            regular = schur > 1e-13 * np.maximum(a, 1e-300)
+            stderr[out] = np.where(
+                regular, 1.0 / np.sqrt(np.where(regular, schur, 1)), np.inf
+            )
+    if m == 1:
+        stderr[support] = stderr[out].max() if out.size else 0.0
     return stderr
 
 

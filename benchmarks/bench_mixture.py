@@ -1,0 +1,388 @@
+"""KnownComponentsMixture against R mixsqp, mixtools and a plain NumPy EM.
+
+Run from the repository root::
+
+    PYTHONPATH=$PWD python benchmarks/bench_mixture.py            # full run
+    PYTHONPATH=$PWD python benchmarks/bench_mixture.py --smoke    # tiny, seconds
+
+What it measures, all in one run so that ratios compare like with like on a
+shared machine (the load average is printed before and after):
+
+1. mixsqp's own simulation design (``simulatemixdata``: x from N(0, 1),
+   N(0, 3^2), N(0, 6^2) in proportions 1/2, 1/4, 1/4; a grid of K scales
+   ``s = (0, logspace(0.1, 2 sqrt(max(x^2 - 1))))``; ``L_ik = N(x_i; 0, 1 +
+   s_k^2)``, rows scaled to max 1), drawn here with NumPy and written to a
+   file that R reads, so both solve the same matrix. skmix gets ``log L``
+   (``components="precomputed"``; its time includes the ``exp``), mixsqp gets
+   ``L`` with its default control. For both: the best wall time of
+   ``--repeat`` fits, the objective ``-sum_i s_i log (L w)_i / sum_i s_i``
+   and the KKT gap, computed by the same independent function here.
+2. A plain NumPy EM on the same matrix, run until its KKT gap is <= 1e-8 or
+   ``--em-seconds`` have passed (its gap is then reported).
+3. mixtools ``normalmixEM`` with the means and standard deviations fixed
+   (``mean.constr``, ``sd.constr``) for K = 3, against skmix's EM and SQP.
+4. mixsqp's Beckett-Diaconis tack data (``data(tacks)``, a 9 x 299
+   likelihood matrix with data weights), with ``sample_weight``.
+
+NumPy's BLAS is limited to ``--threads`` threads (default 1, as R's reference
+BLAS is single-threaded). Without ``Rscript`` (or mixsqp/mixtools) the R
+columns are left out and the rest still runs.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from scipy.stats import norm
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skmix import KnownComponentsMixture
+
+
+def load():
+    return os.getloadavg()
+
+
+def simulate(n, K, seed=1):
+    """mixsqp's simulatemixdata(n, K) in NumPy: (x, log L) with rows max 0."""
+    rng = np.random.default_rng(seed)
+    k = n // 4
+    x = np.concatenate(
+        [rng.normal(size=n - 2 * k), 3 * rng.normal(size=k), 6 * rng.normal(size=k)]
+    )
+    smax = 1.0 if np.all(x**2 < 1) else 2 * math.sqrt(np.max(x**2 - 1))
+    grid = np.r_[0.0, np.geomspace(0.1, smax, K - 1)]
+    logL = norm.logpdf(x[:, None], 0.0, np.sqrt(1 + grid**2))
+    logL -= logL.max(axis=1, keepdims=True)
+    return x, logL
+
+
+def certificate(L, w, s=None):
+    """Objective ``-sum s log(L w) / sum s`` and KKT gap, independently of skmix."""
+    s = np.ones(L.shape[0]) if s is None else s
+    w = np.asarray(w, float)
+    u = L @ w
+    with np.errstate(divide="ignore"):
+        objective = -float(s @ np.log(u)) / s.sum()
+    g = L.T @ (s / u) / s.sum()
+    gap = float(np.max(g - 1))
+    if np.any(w > 0):
+        gap = max(gap, float(np.max(np.abs(g[w > 0] - 1))))
+    return objective, gap
+
+
+def best_time(fn, repeat):
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def numpy_em(L, s=None, seconds=30.0, tol=1e-8):
+    """Plain EM (w <- w * L^T (s / L w) / sum s) until gap <= tol or time is up."""
+    n, K = L.shape
+    s = np.ones(n) if s is None else s
+    S = s.sum()
+    w = np.full(K, 1.0 / K)
+    t0 = time.perf_counter()
+    it = 0
+    while True:
+        u = L @ w
+        g = L.T @ (s / u) / S
+        gap = max(float(np.max(g - 1)), float(np.max(np.abs(g[w > 0] - 1))))
+        elapsed = time.perf_counter() - t0
+        if gap <= tol or elapsed > seconds:
+            return elapsed, w, it, gap
+        w = w * g
+        w /= w.sum()
+        it += 1
+
+
+# -- R -----------------------------------------------------------------------
+
+R_MIXSQP = r"""
+suppressMessages(library(mixsqp))
+args <- commandArgs(trailingOnly = TRUE)
+n <- as.integer(args[2]); m <- as.integer(args[3]); repeats <- as.integer(args[4])
+L <- matrix(readBin(args[1], "double", n * m), n, m)
+w <- if (args[5] == "none") rep(1, n) else readBin(args[5], "double", n)
+best <- Inf
+for (r in seq_len(repeats)) {
+  t <- system.time(fit <- mixsqp(L, w, control = list(verbose = FALSE)))[["elapsed"]]
+  best <- min(best, t)
+}
+writeBin(as.double(c(best, fit$x)), args[6])
+"""
+
+R_MIXTOOLS = r"""
+suppressMessages(library(mixtools))
+args <- commandArgs(trailingOnly = TRUE)
+n <- as.integer(args[2]); repeats <- as.integer(args[3])
+x <- readBin(args[1], "double", n)
+mu <- c(-2, 0, 3); sg <- c(1, 1, 1)
+best <- Inf
+for (r in seq_len(repeats)) {
+  t <- system.time(fit <- normalmixEM(x, lambda = rep(1/3, 3), mu = mu, sigma = sg,
+      mean.constr = mu, sd.constr = sg, epsilon = 1e-8, maxit = 10000))[["elapsed"]]
+  best <- min(best, t)
+}
+niter <- length(fit$all.loglik) - 1
+writeBin(as.double(c(best, fit$loglik, niter, fit$lambda)), args[4])
+"""
+
+R_TACKS = r"""
+suppressMessages(library(mixsqp))
+data(tacks)
+args <- commandArgs(trailingOnly = TRUE)
+repeats <- as.integer(args[2])
+best <- Inf
+for (r in seq_len(repeats)) {
+  t <- system.time(fit <- mixsqp(tacks$L, tacks$w,
+      control = list(verbose = FALSE)))[["elapsed"]]
+  best <- min(best, t)
+}
+writeBin(as.double(c(dim(tacks$L), best, tacks$w, tacks$L, fit$x)), args[1])
+"""
+
+
+def rscript():
+    return shutil.which("Rscript")
+
+
+def r_has(package):
+    exe = rscript()
+    if exe is None:
+        return False
+    out = subprocess.run(
+        [exe, "-e", f"cat(requireNamespace('{package}', quietly=TRUE))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip().endswith("TRUE")
+
+
+def run_r(code, args, tmp):
+    path = os.path.join(tmp, "script.R")
+    with open(path, "w") as f:
+        f.write(code)
+    subprocess.run(
+        [rscript(), path, *map(str, args)], check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def r_blas():
+    out = subprocess.run(
+        [rscript(), "-e", "cat(extSoftVersion()['BLAS'], sessionInfo()$BLAS)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip()
+
+
+def r_mixsqp(L, s, repeat, tmp):
+    n, m = L.shape
+    fL = os.path.join(tmp, "L.bin")
+    np.asfortranarray(L).T.tofile(fL)  # column-major for R
+    fw = "none"
+    if s is not None:
+        fw = os.path.join(tmp, "w.bin")
+        np.asarray(s, float).tofile(fw)
+    fout = os.path.join(tmp, "out.bin")
+    run_r(R_MIXSQP, [fL, n, m, repeat, fw, fout], tmp)
+    out = np.fromfile(fout)
+    return out[0], out[1:]
+
+
+# -- the comparisons ----------------------------------------------------------
+
+
+def grid_rows(sizes, repeat, em_seconds, use_r, tmp):
+    rows = []
+    for n, K in sizes:
+        _, logL = simulate(n, K)
+        L = np.exp(logL)
+
+        def fit(logL=logL):
+            return KnownComponentsMixture("precomputed").fit(logL)
+
+        t_sk, est = best_time(fit, repeat)
+        obj_sk, gap_sk = certificate(L, est.weights_)
+        row = {
+            "data": f"n = {n:.0e}, K = {K}",
+            "skmix_s": t_sk,
+            "skmix_iter": est.n_iter_,
+            "skmix_obj": obj_sk,
+            "skmix_gap": gap_sk,
+        }
+        if use_r:
+            t_r, x = r_mixsqp(L, None, repeat, tmp)
+            obj_r, gap_r = certificate(L, x / x.sum())
+            row |= {
+                "mixsqp_s": t_r,
+                "mixsqp_obj": obj_r,
+                "mixsqp_gap": gap_r,
+                "ratio": t_r / t_sk,
+            }
+        t_em, w_em, it_em, gap_em = numpy_em(L, seconds=em_seconds)
+        row |= {
+            "numpy_em_s": t_em,
+            "numpy_em_iter": it_em,
+            "numpy_em_gap": gap_em,
+            "numpy_em_obj": certificate(L, w_em)[0],
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def mixtools_row(n, repeat, use_r, tmp):
+    rng = np.random.default_rng(7)
+    comp = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
+    x = rng.normal(np.array([-2.0, 0.0, 3.0])[comp], 1.0)
+    comps = [norm(-2, 1), norm(0, 1), norm(3, 1)]
+    X = x.reshape(-1, 1)
+    t_sqp, sqp = best_time(lambda: KnownComponentsMixture(comps).fit(X), repeat)
+    t_em, em = best_time(
+        lambda: KnownComponentsMixture(comps, solver="em", tol=1e-8).fit(X), repeat
+    )
+    row = {
+        "data": f"K = 3 normals, n = {n:.0e}",
+        "skmix_sqp_s": t_sqp,
+        "skmix_sqp_weights": sqp.weights_.tolist(),
+        "skmix_sqp_loglik": sqp.loglik_,
+        "skmix_em_s": t_em,
+        "skmix_em_iter": em.n_iter_,
+        "skmix_em_loglik": em.loglik_,
+    }
+    if use_r:
+        fx = os.path.join(tmp, "x.bin")
+        x.tofile(fx)
+        fout = os.path.join(tmp, "mt.bin")
+        run_r(R_MIXTOOLS, [fx, n, repeat, fout], tmp)
+        out = np.fromfile(fout)
+        row |= {
+            "mixtools_s": out[0],
+            "mixtools_loglik": out[1],
+            "mixtools_iter": int(out[2]),
+            "mixtools_weights": out[3:].tolist(),
+            "ratio_sqp": out[0] / t_sqp,
+            "ratio_em": out[0] / t_em,
+        }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def tacks_row(repeat, tmp):
+    fout = os.path.join(tmp, "tacks.bin")
+    run_r(R_TACKS, [fout, repeat], tmp)
+    out = np.fromfile(fout)
+    n, m = int(out[0]), int(out[1])
+    t_r = out[2]
+    s = out[3 : 3 + n]
+    L = out[3 + n : 3 + n + n * m].reshape(m, n).T
+    x = out[3 + n + n * m :]
+    with np.errstate(divide="ignore"):
+        logL = np.log(L)
+
+    def fit():
+        return KnownComponentsMixture("precomputed").fit(logL, sample_weight=s)
+
+    t_sk, est = best_time(fit, repeat)
+    obj_sk, gap_sk = certificate(L, est.weights_, s)
+    obj_r, gap_r = certificate(L, x / x.sum(), s)
+    row = {
+        "data": f"tacks ({n} x {m}, data weights)",
+        "skmix_s": t_sk,
+        "skmix_obj": obj_sk,
+        "skmix_gap": gap_sk,
+        "mixsqp_s": t_r,
+        "mixsqp_obj": obj_r,
+        "mixsqp_gap": gap_r,
+        "ratio": t_r / t_sk,
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def table(rows):
+    lines = [
+        "| data | mixsqp (s) | skmix (s) | ratio | objective mixsqp - skmix "
+        "| KKT gap mixsqp / skmix | NumPy EM: s, gap |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        em = (
+            f"{r['numpy_em_s']:.1f} s, {r['numpy_em_gap']:.1e}"
+            if "numpy_em_s" in r
+            else ""
+        )
+        if "mixsqp_s" in r:
+            lines.append(
+                f"| {r['data']} | {r['mixsqp_s']:.3f} | {r['skmix_s']:.4f} | "
+                f"{r['ratio']:.0f}x | {r['mixsqp_obj'] - r['skmix_obj']:.1e} | "
+                f"{r['mixsqp_gap']:.1e} / {r['skmix_gap']:.1e} | {em} |"
+            )
+        else:
+            lines.append(
+                f"| {r['data']} | - | {r['skmix_s']:.4f} | - | - | "
+                f"- / {r['skmix_gap']:.1e} | {em} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--em-seconds", type=float, default=30.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-r", action="store_true", help="leave R out")
+    parser.add_argument("--json", help="write the rows to this file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        sizes, repeat, em_seconds, n_mt = [(2000, 10), (2000, 30)], 1, 1.0, 2000
+    else:
+        sizes = [(100_000, 20), (100_000, 100), (1_000_000, 20)]
+        repeat, em_seconds, n_mt = args.repeat, args.em_seconds, 100_000
+    use_r = not args.no_r and r_has("mixsqp")
+    use_mixtools = not args.no_r and r_has("mixtools")
+    print(f"load average before: {load()}", flush=True)
+    print(
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, "
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"numpy BLAS threads: {args.threads}",
+        flush=True,
+    )
+    blas = [i.get("internal_api") for i in threadpool_info()]
+    print(f"numpy BLAS: {blas}", flush=True)
+    if use_r:
+        print(f"R BLAS: {r_blas()}", flush=True)
+    else:
+        print("Rscript or mixsqp not found: R columns left out", flush=True)
+    with tempfile.TemporaryDirectory() as tmp, threadpool_limits(args.threads):
+        rows = grid_rows(sizes, repeat, em_seconds, use_r, tmp)
+        mt = mixtools_row(n_mt, repeat, use_mixtools, tmp)
+        tacks = tacks_row(repeat, tmp) if use_r else None
+    print(f"load average after: {load()}", flush=True)
+    print()
+    print(table(rows + ([tacks] if tacks else [])))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"grid": rows, "mixtools": mt, "tacks": tacks}, f, indent=1)
+    return rows, mt, tacks
+
+
+if __name__ == "__main__":
+    main()
