@@ -60,6 +60,7 @@ from sklearn.preprocessing import StandardScaler
 
 import skmix
 from skmix import PriorShiftAdapter
+from skmix._calibration import calibration_loss, proba_to_logits
 
 try:  # optional reference
     with warnings.catch_warnings():
@@ -136,6 +137,20 @@ def prepare(dataset, model_name, seed):
         emq = EMQ(classifier=ours.estimator_, fit_classifier=False)
         emq.train_prevalence = np.bincount(y_src_i, minlength=K) / len(y_src_i)
         refs.update(emq_bcts=emq_bcts, emq=emq)
+        # both BCTS fits, scored on the same objective (the mean negative
+        # log-likelihood of the out-of-fold labels)
+        cal = emq_bcts.calibration_function
+        contents = [c.cell_contents for c in cal.__closure__]
+        cells = dict(zip(cal.__code__.co_freevars, contents, strict=True))
+        logits = proba_to_logits(oof)
+        refs["calibration_loss"] = {
+            "ours": calibration_loss(
+                logits, y_src_i, ours.inv_temperature_, ours.class_bias_
+            ),
+            "abstention": calibration_loss(
+                logits, y_src_i, 1.0 / cells["optimal_t"], cells["biases"]
+            ),
+        }
     pool_proba = ours.estimator_.predict_proba(X_pool)
     return {
         "X_pool": X_pool,
@@ -148,6 +163,7 @@ def prepare(dataset, model_name, seed):
         "K": K,
         "fit_seconds": fit_seconds,
         "inv_temperature": ours.inv_temperature_,
+        "calibration_loss": refs.get("calibration_loss"),
     }
 
 
@@ -252,6 +268,7 @@ def run(datasets, models, sizes, alphas, repeats, seed=0, verbose=True):
                         "alpha": alpha,
                         "repeats": repeats,
                         "inv_temperature": prep["inv_temperature"],
+                        "calibration_loss": prep["calibration_loss"],
                         "fit_seconds": prep["fit_seconds"],
                         "seconds": time.perf_counter() - t0,
                         "summary": summarise(reps),

@@ -243,6 +243,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"X and y have different numbers of samples: "
                 f"{_num_samples(X)} and {y.shape[0]}"
             )
+        weighted = sample_weight is not None
         sample_weight = _check_sample_weight(sample_weight, y)
         for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_"):
             self.__dict__.pop(attr, None)  # a new fit forgets the old target
@@ -278,11 +279,13 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         self.source_priors_ = counts / counts.sum()
 
+        # the classifier gets sample_weight only when weights were given (some
+        # classifiers, e.g. forests, fit differently with weights of 1)
         fit_params = {}
-        if not frozen:
+        if weighted and not frozen:
             if "sample_weight" in signature(self.estimator.fit).parameters:
                 fit_params["sample_weight"] = sample_weight
-            elif not np.all(sample_weight == sample_weight[0]):
+            else:
                 warnings.warn(
                     f"{type(self.estimator).__name__}.fit does not accept "
                     "sample_weight: the classifier is fitted without them; "

@@ -12,6 +12,7 @@ from _label_shift_reference import (
 )
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -161,15 +162,24 @@ def test_sqp_and_em_reach_the_same_maximum(adapter_lr):
     np.testing.assert_allclose(sqp.priors_, em.priors_, atol=1e-6)
 
 
-def test_predict_proba_is_reweighted_calibrated_posterior(small_source):
-    source = small_source
+@pytest.mark.parametrize(
+    "classifier",
+    # a forest fits differently with weights of 1 than without weights: the
+    # adapter must not pass weights that were not given
+    [LogisticRegression(), RandomForestClassifier(n_estimators=20, random_state=0)],
+)
+def test_predict_proba_is_reweighted_calibrated_posterior(small_source, classifier):
     """Independent transcription of the prediction: BCTS-calibrated
     probabilities times priors_ / source_priors_, normalised."""
+    source = small_source
     X, _ = make_gaussian_classes(500, SHIFTED, random_state=8)
-    adapter = PriorShiftAdapter(LogisticRegression(), cv=3).fit(*source)
+    adapter = PriorShiftAdapter(classifier, cv=3).fit(*source)
+    # the classifier is fitted on all of the data, as given
+    direct = clone(classifier).fit(*source).predict_proba(X)
+    np.testing.assert_array_equal(adapter.estimator_.predict_proba(X), direct)
     # the calibration is fitted on out-of-fold predictions
     oof = cross_val_predict(
-        LogisticRegression(), *source, cv=StratifiedKFold(3), method="predict_proba"
+        clone(classifier), *source, cv=StratifiedKFold(3), method="predict_proba"
     )
     fit = fit_temperature(proba_to_logits(oof), source[1])
     assert adapter.inv_temperature_ == pytest.approx(fit.inv_temperature, rel=1e-12)
