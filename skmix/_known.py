@@ -10,6 +10,13 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    check_same_namespace,
+)
+from sklearn.utils._array_api import (
+    _max_precision_float_dtype as _float_dtype,
+)
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -27,6 +34,12 @@ from ._components import (
     check_log_density,
     check_width,
     log_density_matrix,
+)
+from ._known_backends import (
+    array_api_namespace,
+    array_api_problem,
+    dask_problem,
+    is_dask_array,
 )
 from ._simplex import (
     DenseProblem,
@@ -227,8 +240,12 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         return A
 
     def _start(self, K):
-        if self.warm_start and hasattr(self, "weights_") and len(self.weights_) == K:
-            w = np.asarray(self.weights_, dtype=float) + WARM_START_MARGIN
+        if (
+            self.warm_start
+            and hasattr(self, "weights_")
+            and self.weights_.shape[0] == K
+        ):
+            w = self._host(self.weights_) + WARM_START_MARGIN
             return w / w.sum()
         if self.weights_init is None:
             return np.full(K, 1.0 / K)
@@ -270,19 +287,75 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        A = self._log_density(X, reset=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, A, dtype=np.float64, ensure_non_negative=True
-            )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have a positive sum; got 0.")
-            if np.all(sample_weight == 1.0):
-                sample_weight = None
-        problem = DenseProblem(A, sample_weight)
+        self._namespace = None
+        if is_dask_array(X):
+            problem = self._dask_problem(X, sample_weight)
+        elif self._precomputed() and (namespace := array_api_namespace(X)):
+            problem = self._array_api_problem(X, sample_weight, *namespace)
+            self._namespace = namespace
+        else:
+            if array_api_namespace(X) is not None:  # scipy needs NumPy
+                X = _convert_to_numpy(X, array_api_namespace(X)[0])
+            A = self._log_density(X, reset=True)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    sample_weight, A, dtype=np.float64, ensure_non_negative=True
+                )
+                if np.all(sample_weight == 1.0):
+                    sample_weight = None
+            problem = DenseProblem(A, sample_weight)
         w0 = self._start(problem.K)
         self._fit_problem(problem, w0)
         return self
+
+    def _dask_problem(self, X, sample_weight):
+        """Validate a dask X lazily; the problem on its persisted row chunks."""
+        validate_data(self, X, skip_check_array=True)
+        if X.ndim != 2 or any(math.isnan(c) for c in X.chunks[0]) or not X.shape[0]:
+            raise ValueError(
+                "A dask array X must be 2D, with known chunk sizes and at least "
+                f"one sample; got shape {X.shape}."
+            )
+        X = X.rechunk({1: -1})
+        if self._precomputed():
+            check_width(X.shape[1], None, None, precomputed=True)
+            A = X.astype(np.float64)
+        else:
+            adapters, dim = check_components(self.components)
+            check_width(X.shape[1], dim, len(adapters), precomputed=False)
+            A = X.map_blocks(
+                _block_log_density,
+                adapters,
+                dtype=np.float64,
+                chunks=(X.chunks[0], (len(adapters),)),
+            )
+        if sample_weight is not None and not is_dask_array(sample_weight):
+            import dask.array as da
+
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (X.shape[0],):
+                raise ValueError(
+                    f"sample_weight must have shape ({X.shape[0]},); got "
+                    f"{sample_weight.shape}."
+                )
+            sample_weight = da.from_array(sample_weight, chunks=(X.chunks[0],))
+        problem = dask_problem(A, sample_weight)
+        if not problem.total > 0:
+            raise ValueError("sample_weight must have a positive sum; got 0.")
+        return problem
+
+    def _array_api_problem(self, X, sample_weight, xp, device):
+        """Validate Array API X; the problem computed in its namespace."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            X = validate_data(self, X, reset=True, ensure_all_finite=False)
+        check_width(X.shape[1], None, None, precomputed=True)
+        A = xp.astype(X, _float_dtype(xp, device))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, A, ensure_non_negative=True
+            )
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return array_api_problem(A, sample_weight, xp, device)
 
     def _fit_problem(self, problem, w0):
         if self.solver == "em":
@@ -303,9 +376,16 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             )
         w = result.weights
         support = np.flatnonzero(w > 0)
-        H_cols, diag = problem.information(support)
-        self.weights_ = w
-        self.weights_stderr_ = weights_stderr(w, H_cols, diag, support)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            H_cols, diag = problem.information(support)
+        stderr = weights_stderr(w, H_cols, diag, support)
+        if self._namespace is None:
+            self.weights_, self.weights_stderr_ = w, stderr
+        else:  # in the namespace and on the device of X
+            xp, device = self._namespace
+            dtype = _float_dtype(xp, device)
+            self.weights_ = xp.asarray(w, dtype=dtype, device=device)
+            self.weights_stderr_ = xp.asarray(stderr, dtype=dtype, device=device)
         self.kkt_gap_ = result.kkt_gap
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
@@ -334,19 +414,82 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             {"alpha": alpha},
             caller_name="confidence_interval",
         )
-        return wald_intervals(self.weights_, self.weights_stderr_, alpha)
+        w, se = self._host(self.weights_), self._host(self.weights_stderr_)
+        ci = wald_intervals(w, se, alpha)
+        if getattr(self, "_namespace", None) is None:
+            return ci
+        xp, device = self._namespace
+        return xp.asarray(ci, dtype=self.weights_.dtype, device=device)
+
+    def _host(self, a):
+        """A fitted array as NumPy float64."""
+        namespace = getattr(self, "_namespace", None)
+        if namespace is None:
+            return np.asarray(a, dtype=np.float64)
+        return np.asarray(_convert_to_numpy(a, namespace[0]), dtype=np.float64)
 
     # -- predictions ----------------------------------------------------------
     def _checked_log_density(self, X):
         """``log f_k(x_i)`` of new samples, shape (n, K)."""
         check_is_fitted(self)
         A = self._log_density(X, reset=False)
-        if A.shape[1] != len(self.weights_):
+        if A.shape[1] != self.weights_.shape[0]:
             raise ValueError(
                 f"X gives {A.shape[1]} log-densities per sample but the model "
-                f"has K = {len(self.weights_)} components."
+                f"has K = {self.weights_.shape[0]} components."
             )
         return A
+
+    def _per_sample(self, X, function, n_columns, dtype=np.float64):
+        """``function(A_block, weights)`` on the log-densities of X.
+
+        NumPy: block by block; dask: lazily, chunk by chunk (a dask array);
+        Array API (precomputed, dispatch on): in X's namespace and device.
+        """
+        check_is_fitted(self)
+        if is_dask_array(X):
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1] if X.ndim == 2 else X.shape} features, "
+                    f"but KnownComponentsMixture is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            X = X.rechunk({1: -1})
+            adapters = None
+            if not self._precomputed():
+                adapters = check_components(self.components)[0]
+            w = self._host(self.weights_)
+            chunks = (
+                (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
+            )
+            return X.map_blocks(
+                _dask_block,
+                function,
+                adapters,
+                w,
+                dtype=dtype,
+                chunks=chunks,
+                drop_axis=1 if n_columns is None else None,
+            )
+        namespace = getattr(self, "_namespace", None)
+        if namespace is not None:
+            check_same_namespace(
+                X, self, attribute="weights_", method=function.__name__.strip("_")
+            )
+            xp = namespace[0]
+            with np.errstate(invalid="ignore", over="ignore"):
+                A = validate_data(self, X, reset=False, ensure_all_finite=False)
+            A = xp.astype(A, self.weights_.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return function(A, self.weights_, xp)
+        A = self._checked_log_density(X)
+        w = self.weights_
+        shape = (A.shape[0],) if n_columns is None else A.shape
+        out = np.empty(shape, dtype=dtype)
+        for start in range(0, A.shape[0], PREDICT_BLOCK_SIZE):
+            rows = slice(start, start + PREDICT_BLOCK_SIZE)
+            out[rows] = function(A[rows], w, np)
+        return out
 
     def predict_log_proba(self, X):
         """Log of the posterior probability of each component.
@@ -364,12 +507,8 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             posterior is taken in proportion to the densities alone (the
             limit as the weights at 0 grow equally from 0).
         """
-        A = self._checked_log_density(X)
-        out = np.empty_like(A)
-        for start in range(0, A.shape[0], PREDICT_BLOCK_SIZE):
-            rows = slice(start, start + PREDICT_BLOCK_SIZE)
-            out[rows] = _log_posterior(A[rows], self.weights_)
-        return out
+        check_is_fitted(self)
+        return self._per_sample(X, _log_posterior, self.weights_.shape[0])
 
     def predict_proba(self, X):
         """Posterior probability of each component (responsibilities).
@@ -384,7 +523,8 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, K)
             Rows sum to 1.
         """
-        return np.exp(self.predict_log_proba(X))
+        check_is_fitted(self)
+        return self._per_sample(X, _posterior, self.weights_.shape[0])
 
     def predict(self, X):
         """Most probable component of each sample.
@@ -400,7 +540,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             Index of the component with the largest posterior (the first on
             ties).
         """
-        return np.argmax(self.predict_log_proba(X), axis=1)
+        return self._per_sample(X, _labels, None, dtype=np.intp)
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted mixture.
@@ -415,10 +555,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         log_density : ndarray of shape (n_samples,)
             ``log sum_k w_k f_k(x_i)``; ``-inf`` where it is 0.
         """
-        A = self._checked_log_density(X)
-        with np.errstate(divide="ignore"):
-            B = A + np.log(self.weights_)
-        return logsumexp(B, axis=1)
+        return self._per_sample(X, _log_mixture_density, None)
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample.
@@ -435,10 +572,16 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        log_density = self.score_samples(X)
+        if is_dask_array(log_density):
+            return float(log_density.mean().compute())
+        namespace = getattr(self, "_namespace", None)
+        if namespace is not None:
+            return float(namespace[0].mean(log_density))
+        return float(np.mean(log_density))
 
     def _n_parameters(self):
-        return len(self.weights_) - 1
+        return self.weights_.shape[0] - 1
 
     def bic(self, X):
         """Bayesian information criterion on X (K - 1 free weights).
@@ -507,14 +650,52 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         return np.concatenate(X, axis=0), y
 
 
-def _log_posterior(A, weights):
+# Per-sample computations of the prediction methods, on a block of
+# log-densities A (n, K) and the weights, in namespace xp (NumPy by default).
+
+
+def _log_posterior(A, weights, xp=np):
     """``log w_k f_ik - log sum_j w_j f_ij`` in log space (no NaN)."""
-    with np.errstate(divide="ignore"):
-        B = A + np.log(weights)
-    norm = logsumexp(B, axis=1, keepdims=True)
-    dead = np.isneginf(norm[:, 0])
-    if dead.any():
-        # zero density under every component of positive weight
-        B[dead] = A[dead]
-        norm[dead] = logsumexp(A[dead], axis=1, keepdims=True)
-    return B - norm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        B = A + xp.log(weights)
+        norm = _logsumexp(B, xp)
+        dead = xp.isinf(norm) & (norm < 0)
+        if bool(xp.any(dead)):
+            # zero density under every component of positive weight
+            B = xp.where(dead[:, None], A, B)
+            norm = xp.where(dead, _logsumexp(A, xp), norm)
+        return B - norm[:, None]
+
+
+def _logsumexp(B, xp):
+    if xp is np:
+        return logsumexp(B, axis=1)
+    m = xp.max(B, axis=1)
+    m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
+    return m + xp.log(xp.sum(xp.exp(B - m[:, None]), axis=1))
+
+
+def _posterior(A, weights, xp=np):
+    return xp.exp(_log_posterior(A, weights, xp))
+
+
+def _labels(A, weights, xp=np):
+    return xp.argmax(_log_posterior(A, weights, xp), axis=1)
+
+
+def _log_mixture_density(A, weights, xp=np):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _logsumexp(A + xp.log(weights), xp)
+
+
+def _block_log_density(X, adapters):
+    """The components' log-densities of a block of rows (dask)."""
+    return log_density_matrix(adapters, np.asarray(X, dtype=np.float64))
+
+
+def _dask_block(X, function, adapters, weights):
+    A = np.asarray(X, dtype=np.float64)
+    if adapters is not None:
+        A = log_density_matrix(adapters, A)
+    check_log_density(A, "X")
+    return function(A, weights, np)

@@ -36,6 +36,8 @@ BLOCK_ROWS = 8192
 WORKING_SET_EXTRA = 20
 # EM iterations before the first SQP step
 SQP_EM_STEPS = 4
+# after them, weights below this fraction of the largest are set to 0
+SQP_PRUNE = 0.1
 # Armijo line search: sufficient decrease and backtracking factor
 ARMIJO_C = 0.01
 ARMIJO_BETA = 0.5
@@ -79,13 +81,18 @@ def kkt_gap(weights, g):
 
 
 def scale_rows(log_density):
-    """``L = exp(A - max_k A_ik)`` and the row maxima, in float64.
+    """``L = exp(A - max_k A_ik)`` (column-major) and the row maxima, float64.
 
     ``log_density`` has been checked: no NaN or +inf, no row of -inf only.
+    Column-major, so that the columns of a working set are contiguous runs
+    (the gradient and step products are as fast either way).
     """
-    A = np.asarray(log_density, dtype=np.float64)
-    m = A.max(axis=1)
-    L = np.subtract(A, m[:, None])
+    A = np.asarray(log_density)
+    m = A.max(axis=1).astype(np.float64)
+    L = np.empty(A.shape, dtype=np.float64, order="F")
+    for start in range(0, A.shape[0], 65536):
+        rows = slice(start, start + 65536)
+        np.subtract(A[rows], m[rows, None], out=L[rows])
     np.exp(L, out=L)
     return L, m
 
@@ -103,13 +110,17 @@ class DenseProblem:
 
     Notes
     -----
-    The reductions used by the solvers (each one pass over the rows):
-    ``start(x)`` (``u = L x`` and ``sum s log u``), ``gradient()``
-    (``L^T (s / u)``), ``hessian(cols)``, ``propose(p)`` (``v = L p``),
-    ``gain(a)`` (``sum s log1p(a v / u)``: the exact change of
-    ``sum s log(L x)`` along the step, with no difference of totals),
-    ``accept(a)``. The scratch state (``u``, ``v``) belongs to one fit: a
-    problem object is made per call and never shared.
+    The reductions used by the solvers: ``start(x)`` (``u = L x``, ``sum s
+    log u`` and the gradient ``L^T (s / u)``), ``gradient()``,
+    ``hessian(cols)``, ``propose(p)`` (``v = L p``), ``gain(a)`` (``sum s
+    log1p(a v / u)``: the exact change of ``sum s log(L x)`` along the step,
+    with no difference of totals), ``accept(a)`` and ``em_step``. Each pass
+    over ``L`` works in row blocks of about a megabyte and does everything
+    that the block is needed for while it is in cache: ``start`` and
+    ``em_step`` are one pass each (products, logs and the new gradient);
+    ``accept`` (the gradient), ``hessian`` (on the working set only, where
+    the flops are) and ``propose`` one each. The scratch state belongs to
+    one fit: a problem object is made per call and never shared.
     """
 
     def __init__(self, log_density, sample_weight=None):
@@ -124,35 +135,73 @@ class DenseProblem:
         self.n, self.K = self.L.shape
         self.total = float(self.n if s is None else math.fsum(self.s))
         self.const = float(_wsum(self.s, m))
-        self.u = self.v = None
+        self.sqrt_s = None if s is None else np.sqrt(self.s)
+        self.rows = max(256, (1 << 17) // self.K)
+        self.u = self.v = self._g = None
+
+    def _blocks(self):
+        for start in range(0, self.n, self.rows):
+            yield slice(start, start + self.rows)
+
+    def _gradient_pass(self):
+        """``g = L^T (s / u) / S`` at the cached ``u``, block by block."""
+        g = np.zeros(self.K)
+        for rows in self._blocks():
+            r = 1.0 / self.u[rows] if self.s is None else self.s[rows] / self.u[rows]
+            g += self.L[rows].T @ r
+        self._g = g / self.total
 
     # -- reductions ---------------------------------------------------------
     def start(self, x):
-        """Set the point; return ``sum s log(L x)``."""
-        self.u = self.L @ x
-        return float(_wsum(self.s, np.log(self.u)))
+        """Set the point; return ``sum s log(L x)`` (one pass, with gradient)."""
+        x = np.asarray(x, dtype=float)
+        self.u = np.empty(self.n)
+        g = np.zeros(self.K)
+        log_d = 0.0
+        for rows in self._blocks():
+            Lb = self.L[rows]
+            ub = self.u[rows]
+            ub[:] = Lb @ x
+            r = 1.0 / ub if self.s is None else self.s[rows] / ub
+            g += Lb.T @ r
+            log_d += _wsum(None if self.s is None else self.s[rows], np.log(ub))
+        self._g = g / self.total
+        return float(log_d)
+
+    def try_point(self, x, min_ratio):
+        """Move to ``x`` (returning ``sum s log(L x)``) unless some sample's
+        ``L x`` falls below ``min_ratio`` times its current value (None)."""
+        u_old, g_old = self.u, self._g
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_d = self.start(x)
+        if np.all(self.u >= min_ratio * u_old):
+            return log_d
+        self.u, self._g = u_old, g_old
+        return None
 
     def gradient(self):
         """``L^T (s / u) / sum(s)`` at the current point (unnormalised x)."""
-        r = (1.0 if self.s is None else self.s) / self.u
-        return (self.L.T @ r) / self.total
+        return self._g
 
     def hessian(self, cols):
         """``sum_i s_i L_iW L_iW^T / u_i^2 / sum(s)`` for ``W = cols``.
 
         ``Z^T Z`` with ``Z = diag(sqrt(s) / u) L_W``, in row blocks, by a
-        symmetric rank-k update (BLAS syrk: half the flops of a product).
+        symmetric rank-k update (BLAS syrk: half the flops of a product);
+        only the columns of ``W`` are read.
         """
+        cols = np.asarray(cols)
         m = len(cols)
         H = np.zeros((m, m), order="F")
-        scale = 1.0 / self.u if self.s is None else np.sqrt(self.s) / self.u
-        every = m == self.K
-        for start in range(0, self.n, BLOCK_ROWS):
-            rows = slice(start, start + BLOCK_ROWS)
-            Z = self.L[rows] if every else self.L[rows][:, cols]
-            Z = np.multiply(Z, scale[rows, None])
-            # Z.T is Fortran-ordered: syrk reads it without a copy
-            H = _syrk(1.0, Z.T, beta=1.0, c=H, overwrite_c=True)
+        scale = 1.0 / self.u if self.s is None else self.sqrt_s / self.u
+        step = max(2048, (1 << 20) // m)  # Z of about 8 MB
+        for start in range(0, self.n, step):
+            rows = slice(start, start + step)
+            sc = scale[rows]
+            Z = np.empty((len(sc), m), order="F")
+            for j, k in enumerate(cols):  # contiguous runs of column k
+                np.multiply(self.L[rows, k], sc, out=Z[:, j])
+            H = _syrk(1.0, Z, trans=1, beta=1.0, c=H, overwrite_c=True)
         H = np.triu(H)
         return (H + np.triu(H, 1).T) / self.total
 
@@ -171,20 +220,32 @@ class DenseProblem:
         return float(_wsum(self.s, t))
 
     def accept(self, a):
-        """Move to ``x + a p`` (``u`` updated; exact again after ``start``)."""
+        """Move to ``x + a p``; the gradient there (one pass)."""
         self.u += a * self.v
+        self._gradient_pass()
 
     def em_step(self, w_old, w_new):
         """Move from ``w_old`` to ``w_new``; return the gain (as :meth:`gain`).
 
-        ``L w_new`` (the new ``u``, exact) and ``L (w_new - w_old)`` (the
-        change, to full relative accuracy, which ``L w_new - L w_old`` is not).
+        One pass: ``L (w_new - w_old)`` (the change, to full relative
+        accuracy, which ``L w_new - L w_old`` is not), ``L w_new`` (the new
+        ``u``, exact) and the gradient there.
         """
-        v = self.L @ (w_new - w_old)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.log1p(v / self.u)
-        self.u = self.L @ w_new
-        return float(_wsum(self.s, t))
+        w_new = np.asarray(w_new, dtype=float)
+        dw = w_new - w_old
+        g = np.zeros(self.K)
+        gain = 0.0
+        for rows in self._blocks():
+            Lb = self.L[rows]
+            ub = self.u[rows]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.log1p((Lb @ dw) / ub)
+            sb = None if self.s is None else self.s[rows]
+            gain += _wsum(sb, t)
+            ub[:] = Lb @ w_new
+            g += Lb.T @ (1.0 / ub if sb is None else sb / ub)
+        self._g = g / self.total
+        return float(gain)
 
     def information(self, support):
         """Observed information blocks: ``H[:, support]`` and ``diag(H)``.
@@ -194,9 +255,8 @@ class DenseProblem:
         """
         H_cols = np.zeros((self.K, len(support)))
         diag = np.zeros(self.K)
-        scale = 1.0 / self.u if self.s is None else np.sqrt(self.s) / self.u
-        for start in range(0, self.n, BLOCK_ROWS):
-            rows = slice(start, start + BLOCK_ROWS)
+        scale = 1.0 / self.u if self.s is None else self.sqrt_s / self.u
+        for rows in self._blocks():
             Z = self.L[rows] * scale[rows, None]
             H_cols += Z.T @ Z[:, support]
             diag += np.einsum("ij,ij->j", Z, Z)
@@ -249,6 +309,19 @@ class _Path:
         )
 
 
+def _start(problem, w):
+    """The first pass; ValueError if ``w`` leaves a sample with density 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_d = problem.start(w)
+    if not math.isfinite(log_d):
+        raise ValueError(
+            "The starting weights give some samples a mixture density of 0 "
+            "(their only components with a positive density have weight 0); "
+            "give those components a positive weight in weights_init."
+        )
+    return log_d
+
+
 def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     """EM on the weights until the total log-likelihood gains less than ``tol``.
 
@@ -264,7 +337,7 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     """
     w = np.array(weights_init, dtype=float)
     path = _Path(problem, verbose)
-    log_d = problem.start(w)
+    log_d = _start(problem, w)
     path.record(w, log_d, np.nan)
     converged = False
     g = problem.gradient()
@@ -380,7 +453,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     S = problem.total
     x = np.array(weights_init, dtype=float)
     path = _Path(problem, verbose)
-    log_d = problem.start(x)
+    log_d = _start(problem, x)
     path.record(x, log_d, np.nan)
     g = problem.gradient()
     # EM warm-up
@@ -393,6 +466,17 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
         log_d += gain
         path.record(x, log_d, gain)
         g = problem.gradient()
+    # weights that EM is taking to 0 leave the support: the working set, and
+    # with it the Hessian, stays small (they come back if g_k > 1)
+    # (only where no sample loses more than half its density by it)
+    small = x < SQP_PRUNE * x.max()
+    if small.any() and SQP_PRUNE > 0:
+        pruned = np.where(small, 0.0, x)
+        pruned /= pruned.sum()
+        log_d_pruned = problem.try_point(pruned, min_ratio=0.5)
+        if log_d_pruned is not None:
+            x, log_d = pruned, log_d_pruned
+            g = problem.gradient()
     converged = False
     exact = True  # problem.u = L x from an exact product (not updated)
     while True:
@@ -432,12 +516,25 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
             if decrease <= ARMIJO_C * a * slope + slack:
                 break
             a *= ARMIJO_BETA
-        else:  # no step lowers the objective: the maximum, to rounding
+        else:  # no step lowers the objective: the maximum, to rounding?
             if not exact:
                 log_d, g, exact = problem.start(x), problem.gradient(), True
                 continue
-            converged = gap <= math.sqrt(kkt_tol)
-            break
+            if gap <= math.sqrt(kkt_tol):
+                converged = True
+                break
+            # far from the maximum (a badly scaled model): an EM step, which
+            # never lowers the likelihood, and the SQP steps again after it
+            w = x / sx
+            x = w * (g * sx)
+            x /= x.sum()
+            gain = problem.em_step(w, x)
+            if not gain > 0:
+                break
+            log_d = problem.start(x)
+            path.record(x, log_d, gain)
+            g = problem.gradient()
+            continue
         x = y if a == 1.0 else x + a * p
         x[x < 0] = 0.0
         problem.accept(a)

@@ -215,3 +215,27 @@ def test_extreme_values_stay_finite():
         warnings.simplefilter("error")
         P = est.predict_proba(X)
     assert np.all(np.isfinite(P))
+
+
+def test_weights_init_with_a_sample_of_zero_density_raises():
+    A = np.array([[0.0, -np.inf], [-np.inf, 0.0], [-1.0, -2.0]])
+    for solver in ("em", "sqp"):
+        with pytest.raises(ValueError, match="density of 0"):
+            KnownComponentsMixture(weights_init=[1.0, 0.0], solver=solver).fit(A)
+
+
+def test_sqp_recovers_from_a_badly_scaled_start():
+    # a start where the Newton model is badly scaled (curvature ~1e14 in one
+    # sample): the EM fallback and SQP still reach the certified maximum
+    A = np.full((11, 3), -np.inf)
+    A[:, 0] = 0.0
+    A[1] = [-16.0, 0.0, -np.inf]
+    est = KnownComponentsMixture(weights_init=[1.0, 0.0, 0.0]).fit(A)
+    assert est.converged_ and kkt_gap(A, est.weights_) <= 1e-8
+    # the maximum by hand: 10 log(1 - w1) + log((1 - w1) e + w1) is maximal
+    # at w1 = (1 - 11 e) / (11 (1 - e)), e = exp(-16); w2 = 0
+    e = np.exp(-16.0)
+    assert est.weights_[2] == 0.0
+    np.testing.assert_allclose(
+        est.weights_[1], (1 - 11 * e) / (11 * (1 - e)), rtol=1e-9
+    )

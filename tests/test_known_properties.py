@@ -65,3 +65,8 @@ def test_sqp_certified_and_permutation_equivariant(A, random):
     np.testing.assert_allclose(permuted.loglik_, est.loglik_, rtol=1e-10, atol=1e-9)
     if np.all(np.isfinite(est.weights_stderr_)) and np.all(est.weights_stderr_ < 1):
         np.testing.assert_allclose(permuted.weights_, w[perm], atol=1e-6)
+    # from any positive start, and by EM run long, the same maximum
+    start = np.array([random.uniform(0.01, 1) for _ in range(K)])
+    other = KnownComponentsMixture(weights_init=start / start.sum()).fit(A)
+    assert kkt_gap(A, other.weights_) <= 1e-8
+    np.testing.assert_allclose(other.loglik_, est.loglik_, rtol=1e-10, atol=1e-9)
