@@ -34,7 +34,10 @@ of ``ours``'s 95% intervals of the priors the target was drawn with (all
 classes pooled; the intervals are conditional on the fitted classifier).
 
 QuaPy is optional (``pip install quapy``; its columns are left out without
-it). Run ``python benchmarks/bench_label_shift.py`` (100 repetitions, about
+it). ``--coverage-simulation`` runs instead a simulation of the intervals'
+coverage where the class-conditionals are known (Gaussian classes; the exact
+posteriors, and a LogisticRegression with BCTS), ``--repeats`` times per
+setting. Run ``python benchmarks/bench_label_shift.py`` (100 repetitions, about
 10 minutes on 2 cores), ``--repeats 20`` for a quicker run, ``--json FILE``
 to keep the numbers, ``--markdown`` for README tables.
 """
@@ -49,7 +52,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -351,6 +354,77 @@ def markdown(rows):
     return "\n".join(lines)
 
 
+MEANS = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
+
+
+def _gaussian_classes(n, priors, rng):
+    y = rng.choice(len(priors), size=n, p=priors)
+    return MEANS[y] + rng.standard_normal((n, 2)), y
+
+
+class _ExactPosterior(ClassifierMixin, BaseEstimator):
+    """The Bayes posteriors of the Gaussian classes under balanced priors."""
+
+    def fit(self, X, y):
+        self.classes_ = np.arange(3)
+        return self
+
+    def predict_proba(self, X):
+        log_joint = -0.5 * ((X[:, None, :] - MEANS[None]) ** 2).sum(axis=2)
+        log_joint -= log_joint.max(axis=1, keepdims=True)
+        p = np.exp(log_joint)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def coverage_simulation(repeats, sizes=(200, 1000, 5000), seed=0, alpha=0.05):
+    """Coverage of the intervals where the class-conditionals are known:
+    three Gaussian classes N(mean_k, I) in 2-D, balanced source of 20,001,
+    target priors (0.5, 0.3, 0.2) and (0.8, 0.15, 0.05). Two classifiers:
+    the exact posteriors (no calibration: the model is exactly right) and a
+    LogisticRegression with BCTS (the usual case)."""
+    rng = np.random.default_rng(seed)
+    y_src = np.repeat(np.arange(3), 6667)  # exactly balanced, as the posteriors
+    X_src = MEANS[y_src] + rng.standard_normal((y_src.size, 2))
+    frozen = FrozenEstimator(_ExactPosterior().fit(X_src, y_src))
+    exact = PriorShiftAdapter(frozen, calibration=None)
+    exact.fit(X_src, y_src)
+    lr = PriorShiftAdapter(LogisticRegression()).fit(X_src, y_src)
+    rows = []
+    for priors in ([0.5, 0.3, 0.2], [0.8, 0.15, 0.05]):
+        priors = np.array(priors)
+        for n in sizes:
+            for name, adapter in (("exact", exact), ("lr_bcts", lr)):
+                est, se, hit, width = [], [], [], []
+                for _ in range(repeats):
+                    X, _ = _gaussian_classes(n, priors, rng)
+                    adapter.adapt(X)
+                    low, high = adapter.confidence_interval(alpha).T
+                    est.append(adapter.priors_)
+                    se.append(adapter.priors_stderr_)
+                    hit.append((low <= priors) & (priors <= high))
+                    width.append(high - low)
+                est = np.array(est)
+                row = {
+                    "classifier": name,
+                    "n": n,
+                    "priors": priors.tolist(),
+                    "repeats": repeats,
+                    "coverage": np.mean(hit, axis=0).tolist(),
+                    "mean_width": np.mean(width, axis=0).tolist(),
+                    "sd_of_estimates": est.std(axis=0, ddof=1).tolist(),
+                    "mean_stderr": np.mean(se, axis=0).tolist(),
+                    "bias": (est.mean(axis=0) - priors).tolist(),
+                }
+                rows.append(row)
+                ratio = np.divide(row["sd_of_estimates"], row["mean_stderr"])
+                print(
+                    f"{name:>8} n={n:<5} priors {priors} coverage "
+                    f"{np.round(row['coverage'], 3)} sd/se {np.round(ratio, 2)}",
+                    flush=True,
+                )
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=100)
@@ -366,7 +440,17 @@ def main(argv=None):
         type=Path,
         help="print the tables of a --json file, run nothing",
     )
+    parser.add_argument(
+        "--coverage-simulation",
+        action="store_true",
+        help="run the interval-coverage simulation (known class-conditionals) only",
+    )
     args = parser.parse_args(argv)
+    if args.coverage_simulation:
+        rows = coverage_simulation(args.repeats, seed=args.seed)
+        if args.json:
+            args.json.write_text(json.dumps({"coverage": rows}, indent=1))
+        return {"coverage": rows}
     if args.tables_from:
         print(markdown(json.loads(args.tables_from.read_text())["rows"]))
         return None

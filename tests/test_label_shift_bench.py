@@ -62,3 +62,12 @@ def test_benchmark_runs(bench, tmp_path, capsys):
     if result["quapy"] is not None:  # where QuaPy is installed
         assert abs(s["emq_bcts"]["ours_minus_mae"]) < 0.01
     assert "breast_cancer" in capsys.readouterr().out
+
+
+def test_coverage_simulation_runs(bench):
+    rows = bench["coverage_simulation"](20, sizes=(300,))
+    assert len(rows) == 4  # two priors x two classifiers
+    for row in rows:
+        assert row["repeats"] == 20 and len(row["coverage"]) == 3
+        assert 0.5 <= min(row["coverage"]) <= max(row["coverage"]) <= 1
+        assert all(0 < se < 0.1 for se in row["mean_stderr"])
