@@ -244,7 +244,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{_num_samples(X)} and {y.shape[0]}"
             )
         weighted = sample_weight is not None
-        sample_weight = _check_sample_weight(sample_weight, y)
+        sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
         for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_"):
             self.__dict__.pop(attr, None)  # a new fit forgets the old target
         self.__dict__.pop("mixture_", None)
@@ -266,7 +266,8 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "PriorShiftAdapter needs at least 2 classes in y, got 1 class: "
                 f"{self.classes_.tolist()}"
             )
-        y_index = np.searchsorted(self.classes_, y)
+        order = np.argsort(self.classes_)  # a frozen classifier's may be unsorted
+        y_index = order[np.searchsorted(self.classes_, y, sorter=order)]
         counts = np.bincount(
             y_index, weights=sample_weight, minlength=self.classes_.size
         )

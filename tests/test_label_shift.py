@@ -372,6 +372,40 @@ def test_adapt_that_does_not_converge_warns(adapter_lr):
     assert adapter.n_iter_ == 2 and not adapter.converged_
 
 
+class _Permuted(ExactPosteriorClassifier):
+    """Exact posteriors with the classes (and columns) in the order 2, 0, 1."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y)
+        self.classes_ = np.array([2, 0, 1])
+        return self
+
+    def predict_proba(self, X):
+        return super().predict_proba(X)[:, [2, 0, 1]]
+
+
+def test_frozen_classifier_with_unsorted_classes():
+    # the classifier's posteriors assume the priors of the data it was fitted on
+    X, y = make_gaussian_classes(3000, [0.5, 0.3, 0.2], random_state=3)
+    clf = _Permuted().fit(X, y)
+    adapter = PriorShiftAdapter(FrozenEstimator(clf), calibration=None).fit(X, y)
+    np.testing.assert_array_equal(adapter.classes_, [2, 0, 1])
+    freq = np.bincount(y, minlength=3) / len(y)
+    np.testing.assert_allclose(adapter.source_priors_, freq[[2, 0, 1]], rtol=1e-14)
+    Xt, _ = make_gaussian_classes(4000, [0.1, 0.1, 0.8], random_state=4)
+    adapter.adapt(Xt)
+    assert abs(adapter.priors_[0] - 0.8) < 4 * adapter.priors_stderr_[0]
+    assert set(adapter.predict(Xt)) <= {0, 1, 2}
+
+
+def test_negative_sample_weight(small_source):
+    X, y = small_source
+    w = np.ones(len(y))
+    w[0] = -1.0
+    with pytest.raises(ValueError, match="Negative values in data"):
+        PriorShiftAdapter(LogisticRegression()).fit(X, y, sample_weight=w)
+
+
 def test_bad_parameters(source):
     with pytest.raises(ValueError, match="calibration"):
         PriorShiftAdapter(LogisticRegression(), calibration="isotonic").fit(*source)
