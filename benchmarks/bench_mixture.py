@@ -15,7 +15,8 @@ shared machine (the load average is printed before and after):
    file that R reads, so both solve the same matrix. skmix gets ``log L``
    (``components="precomputed"``; its time includes the ``exp``), mixsqp gets
    ``L`` with its default control. For both: the best wall time of
-   ``--repeat`` fits, the objective ``-sum_i s_i log (L w)_i / sum_i s_i``
+   ``--repeat`` fits (and the best CPU time: the machine may be shared), the
+   objective ``-sum_i s_i log (L w)_i / sum_i s_i``
    and the KKT gap, computed by the same independent function here.
 2. A plain NumPy EM on the same matrix, run until its KKT gap is <= 1e-8 or
    ``--em-seconds`` have passed (its gap is then reported).
@@ -25,8 +26,10 @@ shared machine (the load average is printed before and after):
    likelihood matrix with data weights), with ``sample_weight``.
 
 NumPy's BLAS is limited to ``--threads`` threads (default 1, as R's reference
-BLAS is single-threaded). Without ``Rscript`` (or mixsqp/mixtools) the R
-columns are left out and the rest still runs.
+BLAS is single-threaded); ``--r-openblas DIR`` also times mixsqp with R
+loading the OpenBLAS found in DIR (see :func:`openblas_env`), with as many
+threads. Without ``Rscript`` (or mixsqp/mixtools) the R columns are left out
+and the rest still runs.
 """
 
 import argparse
@@ -79,13 +82,15 @@ def certificate(L, w, s=None):
     return objective, gap
 
 
-def best_time(fn, repeat):
-    times, out = [], None
+def best_time(fn, repeat, cpu=False):
+    """Best wall time of ``repeat`` calls (and best CPU time if ``cpu``)."""
+    times, cpus, out = [], [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
-    return min(times), out
+        cpus.append(time.process_time() - c0)
+    return (min(times), min(cpus), out) if cpu else (min(times), out)
 
 
 def numpy_em(L, s=None, seconds=30.0, tol=1e-8):
@@ -116,12 +121,12 @@ args <- commandArgs(trailingOnly = TRUE)
 n <- as.integer(args[2]); m <- as.integer(args[3]); repeats <- as.integer(args[4])
 L <- matrix(readBin(args[1], "double", n * m), n, m)
 w <- if (args[5] == "none") rep(1, n) else readBin(args[5], "double", n)
-best <- Inf
+best <- Inf; cpu <- Inf
 for (r in seq_len(repeats)) {
-  t <- system.time(fit <- mixsqp(L, w, control = list(verbose = FALSE)))[["elapsed"]]
-  best <- min(best, t)
+  t <- system.time(fit <- mixsqp(L, w, control = list(verbose = FALSE)))
+  best <- min(best, t[["elapsed"]]); cpu <- min(cpu, t[["user.self"]] + t[["sys.self"]])
 }
-writeBin(as.double(c(best, fit$x)), args[6])
+writeBin(as.double(c(best, cpu, fit$x)), args[6])
 """
 
 R_MIXTOOLS = r"""
@@ -145,13 +150,12 @@ suppressMessages(library(mixsqp))
 data(tacks)
 args <- commandArgs(trailingOnly = TRUE)
 repeats <- as.integer(args[2])
-best <- Inf
+best <- Inf; cpu <- Inf
 for (r in seq_len(repeats)) {
-  t <- system.time(fit <- mixsqp(tacks$L, tacks$w,
-      control = list(verbose = FALSE)))[["elapsed"]]
-  best <- min(best, t)
+  t <- system.time(fit <- mixsqp(tacks$L, tacks$w, control = list(verbose = FALSE)))
+  best <- min(best, t[["elapsed"]]); cpu <- min(cpu, t[["user.self"]] + t[["sys.self"]])
 }
-writeBin(as.double(c(dim(tacks$L), best, tacks$w, tacks$L, fit$x)), args[1])
+writeBin(as.double(c(dim(tacks$L), best, cpu, tacks$w, tacks$L, fit$x)), args[1])
 """
 
 
@@ -172,26 +176,47 @@ def r_has(package):
     return out.stdout.strip().endswith("TRUE")
 
 
-def run_r(code, args, tmp):
+def openblas_env(directory, threads):
+    """R's environment to load the OpenBLAS in ``directory`` instead of its BLAS.
+
+    R's start-up script puts ``R_LD_LIBRARY_PATH`` first on the library path,
+    so a directory holding OpenBLAS's ``libblas.so.3`` (e.g. extracted with
+    ``apt-get download libopenblas0-pthread && dpkg -x <deb> <dir>``) replaces
+    the system BLAS for that process only.
+    """
+    if directory is None:
+        return None
+    env = dict(os.environ)
+    env["R_LD_LIBRARY_PATH"] = f"{directory}:/usr/lib/R/lib:/usr/lib/x86_64-linux-gnu"
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
+    return env
+
+
+def run_r(code, args, tmp, env=None):
     path = os.path.join(tmp, "script.R")
     with open(path, "w") as f:
         f.write(code)
     subprocess.run(
-        [rscript(), path, *map(str, args)], check=True, stdout=subprocess.DEVNULL
+        [rscript(), path, *map(str, args)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=env,
     )
 
 
-def r_blas():
+def r_blas(env=None):
+    """The BLAS library R actually loads (from its memory map)."""
+    code = (
+        'm <- readLines("/proc/self/maps"); '
+        'cat(unique(sub(".* ", "", grep("blas", m, value = TRUE))))'
+    )
     out = subprocess.run(
-        [rscript(), "-e", "cat(extSoftVersion()['BLAS'], sessionInfo()$BLAS)"],
-        capture_output=True,
-        text=True,
-        check=False,
+        [rscript(), "-e", code], capture_output=True, text=True, check=False, env=env
     )
     return out.stdout.strip()
 
 
-def r_mixsqp(L, s, repeat, tmp):
+def r_mixsqp(L, s, repeat, tmp, env=None):
     n, m = L.shape
     fL = os.path.join(tmp, "L.bin")
     np.asfortranarray(L).T.tofile(fL)  # column-major for R
@@ -200,15 +225,15 @@ def r_mixsqp(L, s, repeat, tmp):
         fw = os.path.join(tmp, "w.bin")
         np.asarray(s, float).tofile(fw)
     fout = os.path.join(tmp, "out.bin")
-    run_r(R_MIXSQP, [fL, n, m, repeat, fw, fout], tmp)
+    run_r(R_MIXSQP, [fL, n, m, repeat, fw, fout], tmp, env)
     out = np.fromfile(fout)
-    return out[0], out[1:]
+    return out[0], out[1], out[2:]
 
 
 # -- the comparisons ----------------------------------------------------------
 
 
-def grid_rows(sizes, repeat, em_seconds, use_r, tmp):
+def grid_rows(sizes, repeat, em_seconds, use_r, tmp, openblas=None):
     rows = []
     for n, K in sizes:
         _, logL = simulate(n, K)
@@ -217,24 +242,34 @@ def grid_rows(sizes, repeat, em_seconds, use_r, tmp):
         def fit(logL=logL):
             return KnownComponentsMixture("precomputed").fit(logL)
 
-        t_sk, est = best_time(fit, repeat)
+        t_sk, c_sk, est = best_time(fit, repeat, cpu=True)
         obj_sk, gap_sk = certificate(L, est.weights_)
         row = {
             "data": f"n = {n:.0e}, K = {K}",
             "skmix_s": t_sk,
+            "skmix_cpu_s": c_sk,
             "skmix_iter": est.n_iter_,
             "skmix_obj": obj_sk,
             "skmix_gap": gap_sk,
         }
         if use_r:
-            t_r, x = r_mixsqp(L, None, repeat, tmp)
+            t_r, c_r, x = r_mixsqp(L, None, repeat, tmp)
             obj_r, gap_r = certificate(L, x / x.sum())
             row |= {
                 "mixsqp_s": t_r,
+                "mixsqp_cpu_s": c_r,
+                "ratio_cpu": c_r / c_sk,
                 "mixsqp_obj": obj_r,
                 "mixsqp_gap": gap_r,
                 "ratio": t_r / t_sk,
             }
+            if openblas is not None:
+                t_o, _, x = r_mixsqp(L, None, repeat, tmp, openblas)
+                row |= {
+                    "mixsqp_openblas_s": t_o,
+                    "mixsqp_openblas_gap": certificate(L, x / x.sum())[1],
+                    "ratio_openblas": t_o / t_sk,
+                }
         t_em, w_em, it_em, gap_em = numpy_em(L, seconds=em_seconds)
         row |= {
             "numpy_em_s": t_em,
@@ -284,27 +319,34 @@ def mixtools_row(n, repeat, use_r, tmp):
     return row
 
 
-def tacks_row(repeat, tmp):
+def tacks_row(repeat, tmp, openblas=None):
     fout = os.path.join(tmp, "tacks.bin")
     run_r(R_TACKS, [fout, repeat], tmp)
     out = np.fromfile(fout)
+    t_o = None
+    if openblas is not None:
+        run_r(R_TACKS, [fout, repeat], tmp, openblas)
+        t_o = np.fromfile(fout)[2]
     n, m = int(out[0]), int(out[1])
-    t_r = out[2]
-    s = out[3 : 3 + n]
-    L = out[3 + n : 3 + n + n * m].reshape(m, n).T
-    x = out[3 + n + n * m :]
+    t_r, c_r = out[2], out[3]
+    s = out[4 : 4 + n]
+    L = out[4 + n : 4 + n + n * m].reshape(m, n).T
+    x = out[4 + n + n * m :]
     with np.errstate(divide="ignore"):
         logL = np.log(L)
 
     def fit():
         return KnownComponentsMixture("precomputed").fit(logL, sample_weight=s)
 
-    t_sk, est = best_time(fit, repeat)
+    t_sk, c_sk, est = best_time(fit, repeat, cpu=True)
     obj_sk, gap_sk = certificate(L, est.weights_, s)
     obj_r, gap_r = certificate(L, x / x.sum(), s)
     row = {
         "data": f"tacks ({n} x {m}, data weights)",
         "skmix_s": t_sk,
+        "skmix_cpu_s": c_sk,
+        "mixsqp_cpu_s": c_r,
+        "ratio_cpu": c_r / c_sk,
         "skmix_obj": obj_sk,
         "skmix_gap": gap_sk,
         "mixsqp_s": t_r,
@@ -312,15 +354,18 @@ def tacks_row(repeat, tmp):
         "mixsqp_gap": gap_r,
         "ratio": t_r / t_sk,
     }
+    if t_o is not None:
+        row |= {"mixsqp_openblas_s": t_o, "ratio_openblas": t_o / t_sk}
     print(json.dumps(row), flush=True)
     return row
 
 
 def table(rows):
     lines = [
-        "| data | mixsqp (s) | skmix (s) | ratio | objective mixsqp - skmix "
+        "| data | mixsqp (s) | skmix (s) | ratio | CPU s mixsqp / skmix, ratio "
+        "| mixsqp OpenBLAS (s), ratio | objective mixsqp - skmix "
         "| KKT gap mixsqp / skmix | NumPy EM: s, gap |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         em = (
@@ -328,15 +373,22 @@ def table(rows):
             if "numpy_em_s" in r
             else ""
         )
+        ob = (
+            f"{r['mixsqp_openblas_s']:.3f}, {r['ratio_openblas']:.0f}x"
+            if "mixsqp_openblas_s" in r
+            else "-"
+        )
         if "mixsqp_s" in r:
             lines.append(
                 f"| {r['data']} | {r['mixsqp_s']:.3f} | {r['skmix_s']:.4f} | "
-                f"{r['ratio']:.0f}x | {r['mixsqp_obj'] - r['skmix_obj']:.1e} | "
+                f"{r['ratio']:.0f}x | {r['mixsqp_cpu_s']:.3f} / "
+                f"{r['skmix_cpu_s']:.4f}, {r['ratio_cpu']:.0f}x | {ob} | "
+                f"{r['mixsqp_obj'] - r['skmix_obj']:.1e} | "
                 f"{r['mixsqp_gap']:.1e} / {r['skmix_gap']:.1e} | {em} |"
             )
         else:
             lines.append(
-                f"| {r['data']} | - | {r['skmix_s']:.4f} | - | - | "
+                f"| {r['data']} | - | {r['skmix_s']:.4f} | - | - | - | - | "
                 f"- / {r['skmix_gap']:.1e} | {em} |"
             )
     return "\n".join(lines)
@@ -349,10 +401,15 @@ def main(argv=None):
     parser.add_argument("--em-seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-r", action="store_true", help="leave R out")
+    parser.add_argument(
+        "--r-openblas",
+        metavar="DIR",
+        help="also time mixsqp with the OpenBLAS libblas.so.3 in DIR",
+    )
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args(argv)
     if args.smoke:
-        sizes, repeat, em_seconds, n_mt = [(2000, 10), (2000, 30)], 1, 1.0, 2000
+        sizes, repeat, em_seconds, n_mt = [(2000, 10), (2000, 30)], 1, 0.3, 2000
     else:
         sizes = [(100_000, 20), (100_000, 100), (1_000_000, 20)]
         repeat, em_seconds, n_mt = args.repeat, args.em_seconds, 100_000
@@ -367,14 +424,17 @@ def main(argv=None):
     )
     blas = [i.get("internal_api") for i in threadpool_info()]
     print(f"numpy BLAS: {blas}", flush=True)
+    openblas = openblas_env(args.r_openblas, args.threads) if use_r else None
     if use_r:
         print(f"R BLAS: {r_blas()}", flush=True)
+        if openblas is not None:
+            print(f"R BLAS (second run): {r_blas(openblas)}", flush=True)
     else:
         print("Rscript or mixsqp not found: R columns left out", flush=True)
     with tempfile.TemporaryDirectory() as tmp, threadpool_limits(args.threads):
-        rows = grid_rows(sizes, repeat, em_seconds, use_r, tmp)
+        rows = grid_rows(sizes, repeat, em_seconds, use_r, tmp, openblas)
         mt = mixtools_row(n_mt, repeat, use_mixtools, tmp)
-        tacks = tacks_row(repeat, tmp) if use_r else None
+        tacks = tacks_row(repeat, tmp, openblas) if use_r else None
     print(f"load average after: {load()}", flush=True)
     print()
     print(table(rows + ([tacks] if tacks else [])))

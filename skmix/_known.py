@@ -218,8 +218,11 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
     def _precomputed(self):
         return self.components is None or isinstance(self.components, str)
 
-    def _log_density(self, X, reset):
-        """Validate X; return its (n, K) log-density matrix (NumPy)."""
+    def _log_density(self, X, reset, with_row_max=False):
+        """Validate X; return its (n, K) log-density matrix (NumPy).
+
+        With ``with_row_max``, also the row maxima (from the check).
+        """
         if self._precomputed():
             with np.errstate(invalid="ignore", over="ignore"):
                 X = validate_data(
@@ -230,14 +233,15 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
                     ensure_all_finite=False,
                 )
             check_width(X.shape[1], None, None, precomputed=True)
-            check_log_density(X, "X (precomputed log-densities)")
-            return np.asarray(X, dtype=np.float64)
-        adapters, dim = check_components(self.components)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        check_width(X.shape[1], dim, len(adapters), precomputed=False)
-        A = log_density_matrix(adapters, X)
-        check_log_density(A, "the components' log-densities of X")
-        return A
+            m = check_log_density(X, "X (precomputed log-densities)")
+            A = np.asarray(X, dtype=np.float64)
+        else:
+            adapters, dim = check_components(self.components)
+            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+            check_width(X.shape[1], dim, len(adapters), precomputed=False)
+            A = log_density_matrix(adapters, X)
+            m = check_log_density(A, "the components' log-densities of X")
+        return (A, m) if with_row_max else A
 
     def _start(self, K):
         if (
@@ -296,14 +300,14 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         else:
             if array_api_namespace(X) is not None:  # scipy needs NumPy
                 X = _convert_to_numpy(X, array_api_namespace(X)[0])
-            A = self._log_density(X, reset=True)
+            A, row_max = self._log_density(X, reset=True, with_row_max=True)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(
                     sample_weight, A, dtype=np.float64, ensure_non_negative=True
                 )
                 if np.all(sample_weight == 1.0):
                     sample_weight = None
-            problem = DenseProblem(A, sample_weight)
+            problem = DenseProblem(A, sample_weight, row_max)
         w0 = self._start(problem.K)
         self._fit_problem(problem, w0)
         return self
