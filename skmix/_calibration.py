@@ -192,9 +192,7 @@ def fit_temperature(
     n, n_classes = z.shape
     s = _weights(sample_weight, n)
     s = s / s.sum()
-    y_onehot = np.zeros((n, n_classes))
-    y_onehot[np.arange(n), y] = 1.0
-    counts = s @ y_onehot  # weighted class frequencies
+    counts = np.bincount(y, weights=s, minlength=n_classes)  # class frequencies
     if bias and np.any(counts <= 0):
         missing = np.flatnonzero(counts <= 0).tolist()
         raise ValueError(
