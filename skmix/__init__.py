@@ -9,12 +9,15 @@ The public API:
 - :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib);
 - :class:`KnownComponentsMixture`, the weights of K >= 2 known components
   (scipy distributions, fitted density estimators or precomputed
-  log-densities), by EM or an active-set SQP solver.
+  log-densities), by EM or an active-set SQP solver;
+- :class:`PriorShiftAdapter`, a classifier's class priors re-estimated on
+  unlabeled data under label shift, and its probabilities corrected.
 """
 
 from ._datasets import make_mixture
 from ._estimator import TwoGaussianMixturePi
 from ._known import KnownComponentsMixture
+from ._label_shift import PriorShiftAdapter
 from ._plot import EMPathDisplay
 
 __version__ = "0.2.0.dev0"
@@ -22,6 +25,7 @@ __version__ = "0.2.0.dev0"
 __all__ = [
     "EMPathDisplay",
     "KnownComponentsMixture",
+    "PriorShiftAdapter",
     "TwoGaussianMixturePi",
     "__version__",
     "make_mixture",

@@ -1,0 +1,482 @@
+"""Label shift: re-estimate a classifier's class priors on unlabeled data."""
+
+import warnings
+from inspect import signature
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv, cross_val_predict
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import get_tags, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _check_y,
+    _num_features,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._calibration import calibrated_log_proba, fit_temperature, proba_to_logits
+from ._known import KnownComponentsMixture
+
+
+class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Adapt a classifier to new class priors estimated from unlabeled data.
+
+    Under label shift the class-conditional distributions ``p(x | y)`` stay
+    those of the training (source) data while the class priors change. The
+    unlabeled target data are then a mixture of the source class-conditionals
+    with unknown weights, the target priors; as functions of ``x``, the
+    class-conditional likelihoods are proportional to ``p_s(k | x) / p_s(k)``
+    (Saerens, Latinne & Decaestecker, 2002). :meth:`adapt` estimates the
+    priors by maximum likelihood with
+    :class:`KnownComponentsMixture` ``(components="precomputed")`` on the
+    calibrated log-posteriors minus the log source priors, with its standard
+    errors and confidence intervals; the predictions are then the posteriors
+    re-weighted to the new priors.
+
+    The posteriors are calibrated first, as in
+    :class:`~sklearn.calibration.CalibratedClassifierCV`
+    (``ensemble=False``): the classifier is fitted on all of the data, and
+    the calibration on its out-of-fold predictions. Bias-corrected
+    temperature scaling (BCTS), the default, makes maximum-likelihood prior
+    estimation hard to beat (Alexandari, Kundaje & Shrikumar, 2020).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A classifier with ``fit`` and ``predict_proba`` (a Pipeline too).
+        It is cloned and fitted, unless it is wrapped in
+        :class:`~sklearn.frozen.FrozenEstimator`: a frozen, already fitted
+        classifier is used as is, and ``fit`` fits only the calibration, on
+        the data it is given (which should then be held out from the
+        classifier's training data), with ``cv`` unused.
+
+    calibration : {"bcts", "temperature"} or None, default="bcts"
+        ``"bcts"``: ``log_softmax(a * z + b)`` with the logits
+        ``z = log(predict_proba + 1e-12)``, an inverse temperature ``a`` and
+        one bias per class, fitted by maximum likelihood on out-of-fold
+        logits. ``"temperature"``: the same without the biases. None: the
+        classifier's probabilities as they are.
+
+    cv : int, cross-validation generator or iterable, default=5
+        The folds of the out-of-fold predictions that the calibration is
+        fitted on (stratified for an int). Unused with ``calibration=None``
+        and with a :class:`~sklearn.frozen.FrozenEstimator`.
+
+    solver : {"sqp", "em"}, default="sqp"
+        The :class:`KnownComponentsMixture` solver that :meth:`adapt` uses.
+        ``"sqp"`` reaches the maximum-likelihood priors exactly (KKT gap
+        below 1e-8, priors exactly 0 where the maximum puts them) in a few
+        iterations; ``"em"`` is the iteration of Saerens et al., step by
+        step, stopped by ``tol`` (slow when classes overlap).
+
+    tol : float, default=1e-5
+        EM stops after the first iteration that raises the total
+        log-likelihood of the target data by less than ``tol``; not used by
+        ``"sqp"``.
+
+    max_iter : int, default=1000
+        Maximum number of iterations of :meth:`adapt`.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted classifier (the frozen one, as given).
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    source_priors_ : ndarray of shape (n_classes,)
+        The (weighted) class frequencies in ``y`` at ``fit``.
+
+    inv_temperature_ : float
+        The fitted inverse temperature ``a`` (1.0 with ``calibration=None``).
+
+    class_bias_ : ndarray of shape (n_classes,)
+        The fitted class biases ``b``, centred (zeros unless ``"bcts"``).
+
+    priors_ : ndarray of shape (n_classes,)
+        The target priors estimated by the last :meth:`adapt`.
+
+    priors_stderr_ : ndarray of shape (n_classes,)
+        Their standard errors (see :class:`KnownComponentsMixture`).
+
+    n_iter_ : int
+        Iterations of the last :meth:`adapt`.
+
+    converged_ : bool
+        Whether the last :meth:`adapt` converged.
+
+    mixture_ : KnownComponentsMixture
+        The mixture fitted by the last :meth:`adapt`.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when ``X``
+        has feature names that are all strings.
+
+    See Also
+    --------
+    KnownComponentsMixture : Mixture weights with known component densities.
+    sklearn.calibration.CalibratedClassifierCV : Probability calibration.
+
+    Notes
+    -----
+    Label shift assumes that ``p(x | y)`` does not change. Under other
+    shifts (new kinds of inputs, a class-conditional that drifts) the
+    estimated priors are the weights of the best-fitting mixture of the
+    source class-conditionals and can be far from the true priors.
+
+    With ``calibration="bcts"`` the mean calibrated posterior over the
+    calibration data equals ``source_priors_`` exactly (the optimality
+    condition of the biases), so that data, re-used as target, gives back
+    the source priors.
+
+    References
+    ----------
+    M. Saerens, P. Latinne, C. Decaestecker (2002). Adjusting the outputs of
+    a classifier to new a priori probabilities: a simple procedure. Neural
+    Computation 14(1), 21-41.
+
+    A. Alexandari, A. Kundaje, A. Shrikumar (2020). Maximum likelihood with
+    bias-corrected calibration is hard-to-beat at label shift adaptation.
+    ICML 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmix import PriorShiftAdapter
+    >>> rng = np.random.default_rng(0)
+    >>> means = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
+    >>> y_source = rng.integers(0, 3, 20_000)  # priors 1/3 each
+    >>> X_source = means[y_source] + rng.normal(size=(20_000, 2))
+    >>> adapter = PriorShiftAdapter(LogisticRegression()).fit(X_source, y_source)
+    >>> y_target = rng.choice(3, 2000, p=[0.7, 0.2, 0.1])  # shifted priors
+    >>> X_target = means[y_target] + rng.normal(size=(2000, 2))
+    >>> np.bincount(y_target) / 2000  # the truth, which adapt does not see
+    array([0.69 , 0.208, 0.102])
+    >>> adapter.adapt(X_target).priors_.round(2)
+    array([0.68, 0.2 , 0.11])
+    >>> adapter.confidence_interval(0.05).round(2)
+    array([[0.65, 0.72],
+           [0.18, 0.23],
+           [0.09, 0.13]])
+    >>> adapter.predict_proba([[1.0, 1.0]]).round(2)  # re-weighted posteriors
+    array([[0.68, 0.2 , 0.12]])
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "calibration": [StrOptions({"bcts", "temperature"}), None],
+        "cv": ["cv_object"],
+        "solver": [StrOptions({"sqp", "em"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        calibration="bcts",
+        cv=5,
+        solver="sqp",
+        tol=1e-5,
+        max_iter=1000,
+    ):
+        self.estimator = estimator
+        self.calibration = calibration
+        self.cv = cv
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @_fit_context(
+        # the classifier is validated when it is fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None):
+        """Fit the classifier and the calibration; record the source priors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Labeled source data, as the classifier accepts it.
+
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights for the source priors and the calibration, and for the
+            classifier if its ``fit`` accepts ``sample_weight`` (a warning
+            says when it does not).
+
+        Returns
+        -------
+        self : object
+            Fitted adapter; :meth:`adapt` it to target data.
+        """
+        X, y = indexable(X, y)
+        validate_data(self, X, skip_check_array=True)
+        y = _check_y(y, estimator=self)  # 1-D (with a warning for a column), finite
+        check_classification_targets(y)
+        if _num_samples(X) != y.shape[0]:
+            raise ValueError(
+                f"X and y have different numbers of samples: "
+                f"{_num_samples(X)} and {y.shape[0]}"
+            )
+        weighted = sample_weight is not None
+        sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
+        for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_"):
+            self.__dict__.pop(attr, None)  # a new fit forgets the old target
+        self.__dict__.pop("mixture_", None)
+
+        frozen = isinstance(self.estimator, FrozenEstimator)
+        if frozen:
+            self.estimator_ = self.estimator
+            self.classes_ = np.asarray(self.estimator_.classes_)
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if unknown.size:
+                raise ValueError(
+                    f"y has labels {unknown.tolist()} that the frozen classifier "
+                    f"does not know; its classes are {self.classes_.tolist()}"
+                )
+        else:
+            self.classes_ = LabelEncoder().fit(y).classes_
+        if self.classes_.size < 2:
+            raise ValueError(
+                "PriorShiftAdapter needs at least 2 classes in y, got 1 class: "
+                f"{self.classes_.tolist()}"
+            )
+        order = np.argsort(self.classes_)  # a frozen classifier's may be unsorted
+        y_index = order[np.searchsorted(self.classes_, y, sorter=order)]
+        counts = np.bincount(
+            y_index, weights=sample_weight, minlength=self.classes_.size
+        )
+        if np.any(counts <= 0):
+            never = self.classes_[counts <= 0].tolist()
+            raise ValueError(
+                f"classes {never} never occur in y (or only with zero weight): "
+                "their source priors would be 0 and their posteriors could not "
+                "be re-weighted; every class of the classifier must occur in y"
+            )
+        self.source_priors_ = counts / counts.sum()
+
+        # the classifier gets sample_weight only when weights were given (some
+        # classifiers, e.g. forests, fit differently with weights of 1)
+        fit_params = {}
+        if weighted and not frozen:
+            if "sample_weight" in signature(self.estimator.fit).parameters:
+                fit_params["sample_weight"] = sample_weight
+            else:
+                warnings.warn(
+                    f"{type(self.estimator).__name__}.fit does not accept "
+                    "sample_weight: the classifier is fitted without them; "
+                    "they are used for the source priors and the calibration",
+                    UserWarning,
+                    stacklevel=2,
+                )
+
+        if self.calibration is None:
+            self.inv_temperature_ = 1.0
+            self.class_bias_ = np.zeros(self.classes_.size)
+        else:
+            if frozen:
+                proba = self.estimator_.predict_proba(X)
+            else:
+                proba = self._out_of_fold_proba(X, y, y_index, fit_params)
+            fit = fit_temperature(
+                proba_to_logits(proba),
+                y_index,
+                sample_weight=sample_weight,
+                bias=self.calibration == "bcts",
+            )
+            if not fit.converged:
+                warnings.warn(
+                    f"the {self.calibration} calibration did not converge in "
+                    f"{fit.n_iter} Newton iterations",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            self.inv_temperature_ = fit.inv_temperature
+            self.class_bias_ = fit.bias
+        if not frozen:
+            self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+            fitted_classes = np.asarray(self.estimator_.classes_)
+            if not np.array_equal(fitted_classes, self.classes_):
+                raise ValueError(
+                    f"the classifier's classes_ {fitted_classes.tolist()} are not "
+                    f"the sorted labels of y {self.classes_.tolist()}"
+                )
+        return self
+
+    def _out_of_fold_proba(self, X, y, y_index, fit_params):
+        cv = check_cv(self.cv, y, classifier=True)
+        n_splits = cv.get_n_splits(X, y)
+        fewest = int(np.bincount(y_index).min())
+        if isinstance(self.cv, Integral) and fewest < n_splits:
+            raise ValueError(
+                f"calibration with {n_splits}-fold cross-validation needs at "
+                f"least {n_splits} samples of each class, got {fewest} for "
+                f"class {self.classes_[np.argmin(np.bincount(y_index))]!r}; "
+                "lower cv or use calibration=None"
+            )
+        return cross_val_predict(
+            clone(self.estimator),
+            X,
+            y,
+            cv=cv,
+            method="predict_proba",
+            params=fit_params,
+        )
+
+    def _check_features(self, X):
+        """Same number (and names) of features as at fit, where X has them."""
+        try:
+            _num_features(X)
+        except TypeError:
+            # e.g. 1-D input: a text pipeline's documents, or a single sample
+            # that the classifier rejects with its own message
+            return
+        validate_data(self, X, reset=False, skip_check_array=True)
+
+    def _source_log_proba(self, X):
+        """Calibrated source log-posteriors of X, (n, n_classes)."""
+        check_is_fitted(self)
+        self._check_features(X)
+        logits = proba_to_logits(self.estimator_.predict_proba(X))
+        return calibrated_log_proba(logits, self.inv_temperature_, self.class_bias_)
+
+    def adapt(self, X, sample_weight=None):
+        """Estimate the target priors from unlabeled data.
+
+        Fits :class:`KnownComponentsMixture` ``(components="precomputed")``
+        to the calibrated log-posteriors of X minus the log source priors,
+        from the source priors; replaces the results of any earlier call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Unlabeled target data.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the target samples.
+
+        Returns
+        -------
+        self : object
+            With ``priors_``, ``priors_stderr_``, ``n_iter_``, ``converged_``
+            and ``mixture_``.
+        """
+        log_density = self._source_log_proba(X) - np.log(self.source_priors_)
+        mixture = KnownComponentsMixture(
+            components="precomputed",
+            weights_init=self.source_priors_,
+            solver=self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+        ).fit(log_density, sample_weight=sample_weight)
+        self.mixture_ = mixture
+        self.priors_ = np.asarray(mixture.weights_, dtype=np.float64).copy()
+        self.priors_stderr_ = np.asarray(mixture.weights_stderr_, dtype=np.float64)
+        self.n_iter_ = mixture.n_iter_
+        self.converged_ = mixture.converged_
+        return self
+
+    def confidence_interval(self, alpha=0.05):
+        """Confidence intervals of the target priors of the last :meth:`adapt`.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the confidence level.
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_classes, 2)
+            Lower and upper bounds, one row per class.
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "mixture_"):
+            raise NotFittedError(
+                "This PriorShiftAdapter has no target priors yet: call 'adapt' "
+                "with unlabeled target data first"
+            )
+        return self.mixture_.confidence_interval(alpha)
+
+    def predict_log_proba(self, X):
+        """Log-posteriors re-weighted to the target priors.
+
+        ``log p_t(k | x) = log q(k | x) + log(priors_[k] / source_priors_[k])``
+        normalised, with ``q`` the calibrated source posteriors; before any
+        :meth:`adapt`, the calibrated source log-posteriors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        log_q = self._source_log_proba(X)
+        if not hasattr(self, "priors_"):
+            return log_q
+        with np.errstate(divide="ignore"):  # a prior of exactly 0 gives -inf
+            shift = np.log(self.priors_) - np.log(self.source_priors_)
+        u = log_q + shift
+        return u - logsumexp(u, axis=1, keepdims=True)
+
+    def predict_proba(self, X):
+        """Posteriors re-weighted to the target priors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """The most probable class under the target priors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        log_proba = self.predict_log_proba(X)
+        return self.classes_[np.argmax(log_proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        estimator_tags = get_tags(self.estimator)
+        tags.input_tags.sparse = estimator_tags.input_tags.sparse
+        tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan
+        return tags
