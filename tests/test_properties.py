@@ -136,6 +136,11 @@ def _stderr_of_repeated_rows(X, counts, means, sigma, pi):
         logf = np.column_stack(
             [norm.logpdf(X[:, 0], means[k], sigma[k]) for k in range(2)]
         )
+        if np.abs(logf).max() > 1e12:
+            # the plain reference cannot resolve log-odds of order 1 between
+            # two log-densities this large (the estimator computes them from
+            # x - mu): no independent value to compare with
+            return np.nan
         scaled = np.exp(logf - logf.max(axis=1, keepdims=True))
         t = (scaled[:, 0] - scaled[:, 1]) / (
             pi * scaled[:, 0] + (1 - pi) * scaled[:, 1]
