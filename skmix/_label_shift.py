@@ -22,7 +22,6 @@ from sklearn.utils import get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _check_y,
     _num_features,
     _num_samples,
@@ -31,6 +30,7 @@ from sklearn.utils.validation import (
 )
 
 from ._calibration import calibrated_log_proba, fit_temperature, proba_to_logits
+from ._compat import check_sample_weight
 from ._known import KnownComponentsMixture
 
 
@@ -244,7 +244,11 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{_num_samples(X)} and {y.shape[0]}"
             )
         weighted = sample_weight is not None
-        sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
+        sample_weight = (
+            check_sample_weight(sample_weight, y.shape[0])
+            if weighted
+            else np.ones(y.shape[0])
+        )
         for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_"):
             self.__dict__.pop(attr, None)  # a new fit forgets the old target
         self.__dict__.pop("mixture_", None)

@@ -28,6 +28,8 @@ import numpy as np
 from scipy.linalg.blas import dsyrk as _syrk
 from scipy.stats import norm
 
+from ._stopping import meets_tol
+
 # The accelerated solver stops at this KKT gap (see kkt_gap)
 KKT_TOL = 1e-8
 # Rows per block in the passes that build matrices (Hessian, information)
@@ -334,28 +336,11 @@ def _start(problem, w):
     return log_d
 
 
-def meets_tol(gain, tol, unit, w_old, w_new):
-    """The EM stopping rule, shared with :class:`TwoGaussianMixturePi`.
-
-    An iteration meets ``tol`` when the log-likelihood rose by less than
-    ``tol``, the increase measured with the sample weights divided by the
-    smallest positive one (``unit``): weights that are counts (smallest 1)
-    stop exactly as the repeated rows would, and multiplying every weight by
-    a constant changes nothing. An iteration that more than doubles some
-    weight's distance to the nearer end of [0, 1] does not meet ``tol``: EM
-    started within a hair of the boundary moves away from it by a factor per
-    step while gaining almost nothing.
-    """
-    d_old = np.minimum(w_old, 1.0 - w_old)
-    d_new = np.minimum(w_new, 1.0 - w_new)
-    if np.any((d_new > 2.0 * d_old) & (d_old > 0.0)):
-        return False
-    with np.errstate(over="ignore"):  # a subnormal smallest weight
-        return gain / unit < tol
-
-
 def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
-    """EM on the weights until an iteration meets ``tol`` (:func:`meets_tol`).
+    """EM on the weights until an iteration meets ``tol``.
+
+    The stopping rule is TwoGaussianMixturePi's
+    (:func:`skmix._stopping.meets_tol`).
 
     Row 0 of the history is the starting point; each iteration is the M-step
     ``w_k <- w_k g_k(w)`` followed by the log-likelihood at the new weights.
