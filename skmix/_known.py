@@ -1,7 +1,6 @@
 """KnownComponentsMixture: the weights of K known mixture components."""
 
 import math
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -38,6 +37,7 @@ from ._simplex import (
     wald_intervals,
     weights_stderr,
 )
+from ._warnings import warn_at_caller
 
 # EM cannot leave a weight at 0: a warm start moves the previous weights
 # this far inside the simplex.
@@ -359,14 +359,13 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         else:
             result = fit_sqp(problem, w0, max_iter=self.max_iter, verbose=self.verbose)
         if not result.converged:
-            warnings.warn(
+            warn_at_caller(
                 f"solver={self.solver!r} did not converge in max_iter="
                 f"{self.max_iter} iterations (last gain of the log-likelihood "
                 f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
                 f"{result.kkt_gap:.3g}). Increase max_iter"
                 + (" or tol." if self.solver == "em" else "."),
                 ConvergenceWarning,
-                stacklevel=3,
             )
         w = result.weights
         support = np.flatnonzero(w > 0)

@@ -1,6 +1,5 @@
 """Label shift: re-estimate a classifier's class priors on unlabeled data."""
 
-import warnings
 from inspect import signature
 from numbers import Integral, Real
 from typing import ClassVar
@@ -32,6 +31,7 @@ from sklearn.utils.validation import (
 from ._calibration import calibrated_log_proba, fit_temperature, proba_to_logits
 from ._compat import check_sample_weight
 from ._known import KnownComponentsMixture
+from ._warnings import warn_at_caller
 
 
 class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -291,12 +291,11 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if "sample_weight" in signature(self.estimator.fit).parameters:
                 fit_params["sample_weight"] = sample_weight
             else:
-                warnings.warn(
+                warn_at_caller(
                     f"{type(self.estimator).__name__}.fit does not accept "
                     "sample_weight: the classifier is fitted without them; "
                     "they are used for the source priors and the calibration",
                     UserWarning,
-                    stacklevel=2,
                 )
 
         if self.calibration is None:
@@ -314,11 +313,10 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 bias=self.calibration == "bcts",
             )
             if not fit.converged:
-                warnings.warn(
+                warn_at_caller(
                     f"the {self.calibration} calibration did not converge in "
                     f"{fit.n_iter} Newton iterations",
                     ConvergenceWarning,
-                    stacklevel=2,
                 )
             self.inv_temperature_ = fit.inv_temperature
             self.class_bias_ = fit.bias

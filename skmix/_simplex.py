@@ -336,6 +336,20 @@ def _start(problem, w):
     return log_d
 
 
+def _em_iteration(problem, path, w, log_d, g):
+    """One EM step from ``w`` (``g``: the gradient there), recorded in ``path``.
+
+    The M-step ``w_k <- w_k g_k(w)``. Returns the new weights, ``log_d``
+    plus the gain, the gain, and the gradient at the new weights.
+    """
+    w_new = w * g
+    w_new /= w_new.sum()
+    gain = problem.em_step(w, w_new)
+    log_d += gain
+    path.record(w_new, log_d, gain)
+    return w_new, log_d, gain, problem.gradient()
+
+
 def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     """EM on the weights until an iteration meets ``tol``.
 
@@ -360,12 +374,8 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     converged = False
     g = problem.gradient()
     while path.n_iter < max_iter:
-        w_old, w = w, w * g
-        w /= w.sum()
-        gain = problem.em_step(w_old, w)
-        log_d += gain
-        path.record(w, log_d, gain)
-        g = problem.gradient()
+        w_old = w
+        w, log_d, gain, g = _em_iteration(problem, path, w, log_d, g)
         if meets_tol(gain, tol, unit, w_old, w):
             converged = True
             break
@@ -478,12 +488,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     for _ in range(min(SQP_EM_STEPS, max_iter)):
         if kkt_gap(x, g) <= kkt_tol:
             break
-        x_old, x = x, x * g
-        x /= x.sum()
-        gain = problem.em_step(x_old, x)
-        log_d += gain
-        path.record(x, log_d, gain)
-        g = problem.gradient()
+        x, log_d, _, g = _em_iteration(problem, path, x, log_d, g)
     # weights that EM is taking to 0 leave the support: the working set, and
     # with it the Hessian, stays small (they come back if g_k > 1)
     # (only where no sample loses more than half its density by it)
