@@ -15,6 +15,7 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
+from _helpers import assert_same_fit
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
@@ -63,22 +64,6 @@ def _data(n=4000, seed=0):
     return X, weight
 
 
-def _assert_same_fit(est, local):
-    assert est.n_iter_ == local.n_iter_
-    assert est.converged_ == local.converged_
-    for key in ("pi", "loglik"):
-        np.testing.assert_allclose(
-            est.history_[key], local.history_[key], rtol=RTOL, atol=0
-        )
-    assert est.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=RTOL)
-    for method in ("profile", "wald"):
-        np.testing.assert_allclose(
-            est.confidence_interval(method=method),
-            local.confidence_interval(method=method),
-            rtol=RTOL,
-        )
-
-
 @pytest.mark.parametrize("solver", ["em", "newton"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
@@ -92,7 +77,7 @@ def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA, solver=solver)
         est.fit(X_xp, sample_weight=w_xp)
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
         assert type(est.weights_) is type(X_xp)
         assert est.weights_.device == X_xp.device
         np.testing.assert_allclose(_to_numpy(est.weights_), local.weights_, rtol=RTOL)
@@ -124,7 +109,7 @@ def test_only_the_summary_comes_to_the_host(namespace, weighted, monkeypatch):
     moments, tail = 2 * N_BINS * (DEGREE + 1), 2 * (N_TAIL + 3)
     # the first block holds the far-out rows: its tail sums come too
     assert sizes == [tail, moments] + [moments] * 3
-    _assert_same_fit(est, local)
+    assert_same_fit(est, local)
 
 
 def test_fitted_estimator_pickles_and_deep_copies(namespace):
@@ -139,7 +124,7 @@ def test_fitted_estimator_pickles_and_deep_copies(namespace):
         )
         clones = [pickle.loads(pickle.dumps(est)), copy.deepcopy(est)]
         for clone in clones:
-            _assert_same_fit(clone, local)
+            assert_same_fit(clone, local)
             np.testing.assert_allclose(
                 _to_numpy(clone.predict_proba(X_xp)),
                 local.predict_proba(X),
@@ -180,7 +165,7 @@ def test_float32_input_is_computed_in_float64(namespace):
     with sklearn.config_context(array_api_dispatch=True):
         X_xp = _asarray(namespace, X32)
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp)
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
         assert est.weights_.dtype == xp.float64
         assert est.predict_proba(X_xp).dtype == xp.float64
 
@@ -195,7 +180,7 @@ def test_densities_beyond_float64_and_bad_values(namespace):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
             _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
         )
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
         assert np.isfinite(_to_numpy(est.predict_proba(_asarray(namespace, X)))).all()
         with pytest.raises(ValueError, match="NaN"):
             est.fit(_asarray(namespace, np.vstack([X, [[np.nan]]])))
@@ -345,7 +330,7 @@ def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace)
                 _asarray(namespace, X[rows]),
                 sample_weight=_asarray(namespace, weight[rows]),
             )
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
 
 
 @pytest.mark.parametrize(("bin_width", "degree"), [(0.125, 6), (0.0625, 4)])
