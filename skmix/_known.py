@@ -91,8 +91,8 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         log-likelihood by less than ``tol`` (the rule of
         :class:`TwoGaussianMixturePi`: with sample weights the rise is
         measured in units of the smallest positive weight, and an iteration
-        that more than doubles a weight's distance to 0 or 1 does not stop
-        EM). Not used by ``"sqp"``, which stops at its KKT certificate.
+        that more than doubles a weight's distance to the nearer of 0 and 1
+        does not stop EM). Not used by ``"sqp"``, which stops at its KKT certificate.
 
     max_iter : int, default=1000
         Maximum number of iterations; reaching it without converging raises
