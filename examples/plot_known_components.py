@@ -18,6 +18,7 @@ Run it as a script: it prints the fit and saves ``known_components.png``.
 # %%
 # Data and the grid of components
 # -------------------------------
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -94,6 +95,6 @@ ax1.set_xticks(k[::3], [f"{s:.2g}" for s in grid[::3]])
 ax1.set_xlabel("grid scale s_k")
 ax1.set_ylabel("weight (95% Wald interval)")
 fig.tight_layout()
-path = Path("known_components.png").resolve()
+path = Path(os.environ.get("SKMIX_EXAMPLE_OUTPUT", ".")) / "known_components.png"
 fig.savefig(path)
-print(f"figure saved to {path}")
+print(f"figure saved to {path.name}")

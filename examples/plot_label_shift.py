@@ -23,6 +23,7 @@ after adaptation, and saves ``label_shift.png``.
 # Half of scikit-learn's digits (stratified, so balanced) train the
 # classifier; the target sample of 1,500 images is drawn from the other half
 # with priors that favour the digits 1, 4 and 7.
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -100,6 +101,6 @@ ax.set_xlabel("digit")
 ax.set_ylabel("prior")
 ax.legend()
 
-output = Path("label_shift.png").resolve()
+output = Path(os.environ.get("SKMIX_EXAMPLE_OUTPUT", ".")) / "label_shift.png"
 fig.savefig(output, dpi=110)
-print(f"figure saved to {output}")
+print(f"figure saved to {output.name}")

@@ -49,7 +49,12 @@ def test_plot_prevalence(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize(
     ("name", "figure"),
-    [("plot_em_path.py", "em_path.png"), ("plot_prevalence.py", "prevalence.png")],
+    [
+        ("plot_em_path.py", "em_path.png"),
+        ("plot_prevalence.py", "prevalence.png"),
+        ("plot_known_components.py", "known_components.png"),
+        ("plot_label_shift.py", "label_shift.png"),
+    ],
 )
 def test_figure_goes_to_the_output_folder(name, figure, tmp_path, monkeypatch):
     # the docs build sets SKMIX_EXAMPLE_OUTPUT so as not to write into examples/
