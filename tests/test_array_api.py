@@ -256,23 +256,12 @@ def _hard_log_odds(seed=0):
 def test_summary_built_in_the_namespace_equals_the_numpy_build(
     namespace, reduction, weighted, monkeypatch
 ):
-    xp, device = namespace
     if reduction == "sort":  # PyTorch's index_add_ replaced by the standard's
         monkeypatch.setattr(array_api, "_is_torch", lambda xp: False)
     t, m, weight = _hard_log_odds()
     weight = weight if weighted else None
     reference = summarize_block(t, m, weight)
-    with sklearn.config_context(array_api_dispatch=True):
-        t_xp = _asarray(namespace, t)
-        xp, device = array_api.array_api_namespace(t_xp)
-        edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
-        summary = array_api._block_summary(
-            t_xp,
-            _asarray(namespace, m),
-            None if weight is None else _asarray(namespace, weight),
-            edges,
-            xp,
-        )
+    summary = _block_summary_in(namespace, t, m, weight)
     # the binning, against plain counting by the edges
     keep = np.ones(t.size, bool) if weight is None else weight > 0
     a, side = np.abs(t[keep]), (t[keep] < 0).astype(int)
@@ -333,6 +322,21 @@ def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace)
         assert_same_fit(est, local)
 
 
+def _block_summary_in(namespace, t, m, weight):
+    """``_block_summary`` of NumPy ``t``, ``m``, ``weight`` moved to ``namespace``."""
+    with sklearn.config_context(array_api_dispatch=True):
+        t_xp = _asarray(namespace, t)
+        xp, device = array_api.array_api_namespace(t_xp)
+        edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
+        return array_api._block_summary(
+            t_xp,
+            _asarray(namespace, m),
+            None if weight is None else _asarray(namespace, weight),
+            edges,
+            xp,
+        )
+
+
 @pytest.mark.parametrize(("bin_width", "degree"), [(0.125, 6), (0.0625, 4)])
 def test_other_layouts_of_the_summary(namespace, bin_width, degree):
     # the layout is read when the build runs (benchmarks/summary_accuracy.py
@@ -341,13 +345,7 @@ def test_other_layouts_of_the_summary(namespace, bin_width, degree):
     try:
         t, m, weight = _hard_log_odds(seed=1)
         reference = summarize_block(t, m, weight)
-        with sklearn.config_context(array_api_dispatch=True):
-            t_xp = _asarray(namespace, t)
-            xp, device = array_api.array_api_namespace(t_xp)
-            edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
-            summary = array_api._block_summary(
-                t_xp, _asarray(namespace, m), _asarray(namespace, weight), edges, xp
-            )
+        summary = _block_summary_in(namespace, t, m, weight)
         assert summary.moments.shape == (2, summary_module.N_BINS, degree + 1)
         atol = 8 * np.finfo(float).eps * weight.sum()
         np.testing.assert_allclose(
