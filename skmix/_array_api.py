@@ -110,9 +110,8 @@ def sample_terms(X, means, sigma, xp, device):
             else:
                 term = 0.5 * (z1 - z0) * (z1 + z0)
                 # both distances overflowed: the wider component wins
-                term = xp.where(
-                    xp.isnan(term), math.inf if s0 > s1 else -math.inf, term
-                )
+                wide = _scalar(math.inf if s0 > s1 else -math.inf, term, xp)
+                term = xp.where(xp.isnan(term), wide, term)
                 lo = lo + (term + (math.log(s1) - math.log(s0)))
         undefined = bool(xp.any(xp.isnan(lo)))
     if undefined:
@@ -215,15 +214,19 @@ def _block_summary(t, m, weight, edges, xp):
         w_tail = xp.astype(~body, t.dtype)
     else:
         positive = weight > 0
-        count = int(xp.count_nonzero(positive))
+        zero = _scalar(0.0, weight, xp)
+        count = int(xp.sum(xp.astype(positive, xp.int64)))
         total = float(xp.sum(weight))
-        min_weight = float(xp.min(xp.where(positive, weight, math.inf)))
+        min_weight = float(
+            xp.min(xp.where(positive, weight, _scalar(math.inf, weight, xp)))
+        )
         # weight 0 leaves the sample out, even where m is -inf
-        log_max = xp.sum(weight * xp.where(positive, m, 0.0))
-        w_body = xp.where(body, weight, 0.0) if tails else weight
-        w_tail = xp.where(body, 0.0, weight)
+        log_max = xp.sum(weight * xp.where(positive, m, zero))
+        w_body = xp.where(body, weight, zero) if tails else weight
+        w_tail = xp.where(body, zero, weight)
     if tails:
-        a_body = xp.where(body, a, 0.0)  # finite positions for the tail's rows
+        # finite positions for the tail's rows
+        a_body = xp.where(body, a, _scalar(0.0, a, xp))
         tail = to_host(_tail_sums(a, side1, w_tail, xp), xp)
     else:
         a_body = a
@@ -313,18 +316,28 @@ def _tail_sums(a, side1, w_tail, xp):
     ``|t| = inf`` and ``sum s |t|`` over the finite ones."""
     finite = xp.isfinite(a)
     e = xp.exp(-a)
+    zero = _scalar(0.0, a, xp)
     rows = []
     for side in (~side1, side1):
-        w = xp.where(side, w_tail, 0.0)
+        w = xp.where(side, w_tail, zero)
         sums = [xp.sum(w)]
         power = w
         for _ in range(layout.N_TAIL):
             power = power * e
             sums.append(xp.sum(power))
-        sums.append(xp.sum(xp.where(finite, 0.0, w)))
-        sums.append(xp.sum(w * xp.where(finite, a, 0.0)))
+        sums.append(xp.sum(xp.where(finite, zero, w)))
+        sums.append(xp.sum(w * xp.where(finite, a, zero)))
         rows.append(xp.stack(sums))
     return xp.stack(rows, axis=0)
+
+
+def _scalar(value, like, xp):
+    """``value`` as a 0-d array of ``like``'s dtype, on its device.
+
+    The 2023.12 standard's ``where`` takes arrays only (Python scalars came
+    in 2024.12), and scikit-learn 1.6 sets array-api-strict to 2023.12.
+    """
+    return xp.asarray(value, dtype=like.dtype, device=like.device)
 
 
 def _is_torch(xp):

@@ -3,15 +3,17 @@ scikit-learn (1.6 and later).
 
 scikit-learn has no public Array API helpers: everything lives in the private
 ``sklearn.utils._array_api``. skmix imports from there only the functions that
-exist, with the same signature, from scikit-learn 1.6 on
+exist, with the same signature and behaviour, from scikit-learn 1.6 on
 (``get_namespace``, ``get_namespace_and_device``, ``_is_numpy_namespace``,
-``_convert_to_numpy``,
-``_max_precision_float_dtype``), and writes here the two it used that are
-recent (``check_same_namespace`` and ``move_to``, both added after 1.8),
-and validates ``sample_weight`` itself (``check_sample_weight``): scikit-learn
-1.6's private ``_check_sample_weight`` accepts all-zero weights and fails on
-Array API input. The CI's minimum-dependencies run
-(``.ci/min-requirements.txt``) checks that this stays true.
+``_max_precision_float_dtype``), and writes here those that are recent
+(``check_same_namespace`` and ``move_to``, both added after 1.8) or that
+behave differently in 1.6 (``_convert_to_numpy``, which there cannot bring
+an array-api-strict array back from a non-CPU device). It validates
+``sample_weight`` itself (``check_sample_weight``): scikit-learn 1.6's
+private ``_check_sample_weight`` accepts all-zero weights and fails on Array
+API input. The CI's minimum-dependencies run (``.ci/min-requirements.txt``)
+checks that this stays true: modules other than this one import nothing
+from ``sklearn.utils._array_api``.
 """
 
 import numbers
@@ -19,7 +21,6 @@ import numbers
 import numpy as np
 from sklearn import get_config
 from sklearn.utils._array_api import (
-    _convert_to_numpy,
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace,
@@ -107,13 +108,26 @@ def check_same_namespace(X, estimator, *, attribute, method):
     )
 
 
-def _to_numpy(array, xp):
-    """``array`` of namespace ``xp`` as a NumPy array on the host."""
+def _convert_to_numpy(array, xp):
+    """``array`` of namespace ``xp`` as a NumPy array on the host.
+
+    scikit-learn's function of that name (1.6 and 1.7) cannot bring an
+    array-api-strict array back from a device other than its CPU device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix._compat import _convert_to_numpy
+    >>> _convert_to_numpy(np.array([1.0, 2.0]), np)
+    array([1., 2.])
+    """
     name = _namespace_name(xp)
     if name == "torch":
         return array.detach().cpu().numpy()
     if name == "cupy":  # pragma: no cover - needs a GPU
         return array.get()
+    if name == "array_api_strict" and hasattr(xp, "Device"):
+        array = xp.asarray(array, device=xp.Device("CPU_DEVICE"))
     try:  # the DLPack protocol: array-api-strict, and any CPU array
         return np.from_dlpack(array)
     except (AttributeError, BufferError, RuntimeError, TypeError):
@@ -152,7 +166,7 @@ def move_to(array, *, xp, device):
         _is_numpy_namespace(a_xp) and _is_numpy_namespace(xp)
     )
     if not (same and a_device == device):
-        host = array if _is_numpy_namespace(a_xp) else _to_numpy(array, a_xp)
+        host = array if _is_numpy_namespace(a_xp) else _convert_to_numpy(array, a_xp)
         host = np.asarray(host)
         if np.dtype(host.dtype) == np.float64 and (
             _max_precision_float_dtype(xp, device) == xp.float32

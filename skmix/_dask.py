@@ -84,11 +84,17 @@ def chunk_summary(block, weight, means, sigma):
     if block.dtype not in (np.float32, np.float64):
         block = block.astype(np.float64)
     if weight is not None:
-        weight = np.asarray(weight, dtype=np.float64)
-        _check_finite(weight, "sample_weight")
-        if (weight < 0).any():
-            raise ValueError("Negative values in data passed to sample_weight.")
+        weight = check_chunk_weight(weight)
     return summarize_numpy(block, means, sigma, weight)
+
+
+def check_chunk_weight(weight):
+    """One chunk's sample weights as float64, finite and >= 0 (on a worker)."""
+    weight = np.asarray(weight, dtype=np.float64)
+    _check_finite(weight, "sample_weight")
+    if (weight < 0).any():
+        raise ValueError("Negative values in data passed to sample_weight.")
+    return weight
 
 
 def tree_sum(parts, fan_in=TREE_FAN_IN):

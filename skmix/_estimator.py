@@ -1,10 +1,7 @@
 """The scikit-learn estimator: validation, fitted attributes, predictions."""
 
 import math
-import os
-import sys
 import time
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -50,6 +47,7 @@ from ._inference import (
 )
 from ._solvers import fit_em, fit_newton
 from ._summary import summarize
+from ._warnings import warn_at_caller as _warn_at_caller
 
 _SOLVERS = {"em": fit_em, "newton": fit_newton}
 
@@ -690,20 +688,6 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
 
 def _nested_tuple(array):
     return tuple(tuple(float(v) for v in row) for row in np.asarray(array))
-
-
-_PACKAGE_DIRS = tuple(
-    os.path.dirname(module.__file__) + os.sep
-    for module in (sys.modules["skmix"], sys.modules["sklearn"])
-)
-
-
-def _warn_at_caller(message, category):
-    """Warn with the location of the first frame outside skmix and sklearn."""
-    frame, level = sys._getframe(1), 2  # level 2: the caller of this function
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
 
 
 # Per-sample computations of the prediction methods, as functions of a block

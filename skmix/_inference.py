@@ -9,8 +9,9 @@ import math
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import chi2, norm
+from scipy.stats import chi2
 
+from ._simplex import wald_intervals
 from ._summary import increase, sums
 
 
@@ -29,9 +30,13 @@ def standard_error(information):
 
 
 def wald_interval(pi, stderr, alpha):
-    """``pi -/+ z_{1 - alpha/2} * stderr``, clipped to [0, 1]."""
-    half = norm.ppf(1 - alpha / 2) * stderr
-    return max(pi - half, 0.0), min(pi + half, 1.0)
+    """``pi -/+ z_{1 - alpha/2} * stderr``, clipped to [0, 1].
+
+    :func:`skmix._simplex.wald_intervals` (KnownComponentsMixture's) for the
+    one weight ``pi``.
+    """
+    ((low, high),) = wald_intervals(np.array([pi]), np.array([stderr]), alpha)
+    return float(low), float(high)
 
 
 def profile_interval(summary, pi, alpha, *, xtol=1e-14):

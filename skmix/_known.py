@@ -1,7 +1,6 @@
 """KnownComponentsMixture: the weights of K known mixture components."""
 
 import math
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -10,37 +9,27 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import (
-    _convert_to_numpy,
-    check_same_namespace,
-)
-from sklearn.utils._array_api import (
-    _max_precision_float_dtype as _float_dtype,
-)
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     check_is_fitted,
     validate_data,
 )
 
+from ._array_api import array_api_namespace, float_dtype
+from ._compat import _convert_to_numpy, check_same_namespace, check_sample_weight
 from ._components import (
     check_components,
     check_log_density,
     check_width,
     log_density_matrix,
 )
-from ._known_backends import (
-    array_api_namespace,
-    array_api_problem,
-    dask_problem,
-    is_dask_array,
-)
+from ._dask import check_dask_sample_weight, is_dask_array
+from ._known_backends import array_api_problem, dask_problem
 from ._simplex import (
     DenseProblem,
     fit_em,
@@ -48,6 +37,7 @@ from ._simplex import (
     wald_intervals,
     weights_stderr,
 )
+from ._warnings import warn_at_caller
 
 # EM cannot leave a weight at 0: a warm start moves the previous weights
 # this far inside the simplex.
@@ -101,8 +91,8 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         log-likelihood by less than ``tol`` (the rule of
         :class:`TwoGaussianMixturePi`: with sample weights the rise is
         measured in units of the smallest positive weight, and an iteration
-        that more than doubles a weight's distance to 0 or 1 does not stop
-        EM). Not used by ``"sqp"``, which stops at its KKT certificate.
+        that more than doubles a weight's distance to the nearer of 0 and 1
+        does not stop EM). Not used by ``"sqp"``, which stops at its KKT certificate.
 
     max_iter : int, default=1000
         Maximum number of iterations; reaching it without converging raises
@@ -312,9 +302,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
                 X = _convert_to_numpy(X, array_api_namespace(X)[0])
             A, row_max = self._log_density(X, reset=True, with_row_max=True)
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, A, dtype=np.float64, ensure_non_negative=True
-                )
+                sample_weight = check_sample_weight(sample_weight, A.shape[0])
                 if np.all(sample_weight == 1.0):
                     sample_weight = None
             problem = DenseProblem(A, sample_weight, row_max)
@@ -343,16 +331,8 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
                 dtype=np.float64,
                 chunks=(X.chunks[0], (len(adapters),)),
             )
-        if sample_weight is not None and not is_dask_array(sample_weight):
-            import dask.array as da
-
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if sample_weight.shape != (X.shape[0],):
-                raise ValueError(
-                    f"sample_weight must have shape ({X.shape[0]},); got "
-                    f"{sample_weight.shape}."
-                )
-            sample_weight = da.from_array(sample_weight, chunks=(X.chunks[0],))
+        if sample_weight is not None:
+            sample_weight = check_dask_sample_weight(sample_weight, X)
         problem = dask_problem(A, sample_weight)
         if not problem.total > 0:
             raise ValueError("sample_weight must have a positive sum; got 0.")
@@ -363,10 +343,10 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         with np.errstate(invalid="ignore", over="ignore"):
             X = validate_data(self, X, reset=True, ensure_all_finite=False)
         check_width(X.shape[1], None, None, precomputed=True)
-        A = xp.astype(X, _float_dtype(xp, device))
+        A = xp.astype(X, float_dtype(xp, device))
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, A, ensure_non_negative=True
+            sample_weight = check_sample_weight(
+                sample_weight, A.shape[0], xp=xp, device=device
             )
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return array_api_problem(A, sample_weight, xp, device)
@@ -379,14 +359,13 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         else:
             result = fit_sqp(problem, w0, max_iter=self.max_iter, verbose=self.verbose)
         if not result.converged:
-            warnings.warn(
+            warn_at_caller(
                 f"solver={self.solver!r} did not converge in max_iter="
                 f"{self.max_iter} iterations (last gain of the log-likelihood "
                 f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
                 f"{result.kkt_gap:.3g}). Increase max_iter"
                 + (" or tol." if self.solver == "em" else "."),
                 ConvergenceWarning,
-                stacklevel=3,
             )
         w = result.weights
         support = np.flatnonzero(w > 0)
@@ -397,7 +376,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             self.weights_, self.weights_stderr_ = w, stderr
         else:  # in the namespace and on the device of X
             xp, device = self._namespace
-            dtype = _float_dtype(xp, device)
+            dtype = float_dtype(xp, device)
             self.weights_ = xp.asarray(w, dtype=dtype, device=device)
             self.weights_stderr_ = xp.asarray(stderr, dtype=dtype, device=device)
         self.kkt_gap_ = result.kkt_gap

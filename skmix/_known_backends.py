@@ -16,28 +16,11 @@ import math
 
 import numpy as np
 
-
-def is_dask_array(X):
-    """Whether X is a dask array (without importing dask)."""
-    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")
-
-
-def array_api_namespace(X):
-    """``(xp, device)`` for non-NumPy Array API input with dispatch on, else None."""
-    from sklearn.utils._array_api import (
-        _is_numpy_namespace,
-        get_namespace_and_device,
-    )
-
-    xp, is_array_api, device = get_namespace_and_device(X)
-    if not is_array_api or _is_numpy_namespace(xp):
-        return None
-    return xp, device
+from ._compat import _convert_to_numpy
+from ._dask import check_chunk_weight
 
 
 def _to_numpy(a, xp):
-    from sklearn.utils._array_api import _convert_to_numpy
-
     return np.asarray(_convert_to_numpy(a, xp), dtype=np.float64)
 
 
@@ -69,16 +52,10 @@ def _prepare(xp, A, s, offset):
         )
     L = xp.exp(A - m[:, None])
     if s is None:
-        s = xp.ones(A.shape[0], dtype=A.dtype, device=_device(A))
+        s = xp.ones_like(m)
     L = xp.where((s > 0)[:, None], L, xp.ones_like(L))
     const = xp.sum(s * m)
     return L, s, const
-
-
-def _device(a):
-    from sklearn.utils._array_api import device
-
-    return device(a)
 
 
 def _block_sums(xp, L, s, what, args):
@@ -205,7 +182,7 @@ def array_api_problem(A, sample_weight, xp, device):
 
 def _prepare_chunk(A, s, offset):
     A = np.asarray(A, dtype=np.float64)
-    s = None if s is None else np.asarray(s, dtype=np.float64)
+    s = None if s is None else check_chunk_weight(s)
     with np.errstate(invalid="ignore", over="ignore"):
         L, s, const = _prepare(np, A, s, offset)
     positive = s[s > 0]

@@ -1,6 +1,5 @@
 """Label shift: re-estimate a classifier's class priors on unlabeled data."""
 
-import warnings
 from inspect import signature
 from numbers import Integral, Real
 from typing import ClassVar
@@ -22,7 +21,6 @@ from sklearn.utils import get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _check_y,
     _num_features,
     _num_samples,
@@ -31,7 +29,9 @@ from sklearn.utils.validation import (
 )
 
 from ._calibration import calibrated_log_proba, fit_temperature, proba_to_logits
+from ._compat import check_sample_weight
 from ._known import KnownComponentsMixture
+from ._warnings import warn_at_caller
 
 
 class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -244,7 +244,11 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{_num_samples(X)} and {y.shape[0]}"
             )
         weighted = sample_weight is not None
-        sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
+        sample_weight = (
+            check_sample_weight(sample_weight, y.shape[0])
+            if weighted
+            else np.ones(y.shape[0])
+        )
         for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_"):
             self.__dict__.pop(attr, None)  # a new fit forgets the old target
         self.__dict__.pop("mixture_", None)
@@ -287,12 +291,11 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if "sample_weight" in signature(self.estimator.fit).parameters:
                 fit_params["sample_weight"] = sample_weight
             else:
-                warnings.warn(
+                warn_at_caller(
                     f"{type(self.estimator).__name__}.fit does not accept "
                     "sample_weight: the classifier is fitted without them; "
                     "they are used for the source priors and the calibration",
                     UserWarning,
-                    stacklevel=2,
                 )
 
         if self.calibration is None:
@@ -310,11 +313,10 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 bias=self.calibration == "bcts",
             )
             if not fit.converged:
-                warnings.warn(
+                warn_at_caller(
                     f"the {self.calibration} calibration did not converge in "
                     f"{fit.n_iter} Newton iterations",
                     ConvergenceWarning,
-                    stacklevel=2,
                 )
             self.inv_temperature_ = fit.inv_temperature
             self.class_bias_ = fit.bias

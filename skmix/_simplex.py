@@ -28,6 +28,8 @@ import numpy as np
 from scipy.linalg.blas import dsyrk as _syrk
 from scipy.stats import norm
 
+from ._stopping import meets_tol
+
 # The accelerated solver stops at this KKT gap (see kkt_gap)
 KKT_TOL = 1e-8
 # Rows per block in the passes that build matrices (Hessian, information)
@@ -334,28 +336,25 @@ def _start(problem, w):
     return log_d
 
 
-def meets_tol(gain, tol, unit, w_old, w_new):
-    """The EM stopping rule, shared with :class:`TwoGaussianMixturePi`.
+def _em_iteration(problem, path, w, log_d, g):
+    """One EM step from ``w`` (``g``: the gradient there), recorded in ``path``.
 
-    An iteration meets ``tol`` when the log-likelihood rose by less than
-    ``tol``, the increase measured with the sample weights divided by the
-    smallest positive one (``unit``): weights that are counts (smallest 1)
-    stop exactly as the repeated rows would, and multiplying every weight by
-    a constant changes nothing. An iteration that more than doubles some
-    weight's distance to the nearer end of [0, 1] does not meet ``tol``: EM
-    started within a hair of the boundary moves away from it by a factor per
-    step while gaining almost nothing.
+    The M-step ``w_k <- w_k g_k(w)``. Returns the new weights, ``log_d``
+    plus the gain, the gain, and the gradient at the new weights.
     """
-    d_old = np.minimum(w_old, 1.0 - w_old)
-    d_new = np.minimum(w_new, 1.0 - w_new)
-    if np.any((d_new > 2.0 * d_old) & (d_old > 0.0)):
-        return False
-    with np.errstate(over="ignore"):  # a subnormal smallest weight
-        return gain / unit < tol
+    w_new = w * g
+    w_new /= w_new.sum()
+    gain = problem.em_step(w, w_new)
+    log_d += gain
+    path.record(w_new, log_d, gain)
+    return w_new, log_d, gain, problem.gradient()
 
 
 def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
-    """EM on the weights until an iteration meets ``tol`` (:func:`meets_tol`).
+    """EM on the weights until an iteration meets ``tol``.
+
+    The stopping rule is TwoGaussianMixturePi's
+    (:func:`skmix._stopping.meets_tol`).
 
     Row 0 of the history is the starting point; each iteration is the M-step
     ``w_k <- w_k g_k(w)`` followed by the log-likelihood at the new weights.
@@ -375,12 +374,8 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     converged = False
     g = problem.gradient()
     while path.n_iter < max_iter:
-        w_old, w = w, w * g
-        w /= w.sum()
-        gain = problem.em_step(w_old, w)
-        log_d += gain
-        path.record(w, log_d, gain)
-        g = problem.gradient()
+        w_old = w
+        w, log_d, gain, g = _em_iteration(problem, path, w, log_d, g)
         if meets_tol(gain, tol, unit, w_old, w):
             converged = True
             break
@@ -493,12 +488,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     for _ in range(min(SQP_EM_STEPS, max_iter)):
         if kkt_gap(x, g) <= kkt_tol:
             break
-        x_old, x = x, x * g
-        x /= x.sum()
-        gain = problem.em_step(x_old, x)
-        log_d += gain
-        path.record(x, log_d, gain)
-        g = problem.gradient()
+        x, log_d, _, g = _em_iteration(problem, path, x, log_d, g)
     # weights that EM is taking to 0 leave the support: the working set, and
     # with it the Hessian, stays small (they come back if g_k > 1)
     # (only where no sample loses more than half its density by it)

@@ -7,18 +7,14 @@ microseconds to tens of microseconds whatever the number of samples.
 
 The stopping rule
 -----------------
-An iteration *meets* ``tol`` when the log-likelihood rose by less than
-``tol`` (the increase is computed per sample, ``log(d_new / d_old)``, never
-as a difference of two large totals). With sample weights, the increase is
-measured with the weights divided by the smallest positive weight: weights
-that are counts (smallest 1) stop exactly as the repeated rows would, and
-multiplying every weight by a constant changes nothing.
-
-EM started within a hair of 0 or 1 moves away from the boundary by a factor
-at every step while gaining almost nothing: an iteration that more than
-doubles pi's distance to the nearer boundary does not meet ``tol``. A solver
-on the boundary (0 or 1) where the log-likelihood cannot rise inwards (the
-score points outwards) has reached the maximum and stops, converged.
+:func:`skmix._stopping.meets_tol`, shared with KnownComponentsMixture: an
+iteration *meets* ``tol`` when the log-likelihood rose by less than ``tol``
+(the increase is computed per sample, ``log(d_new / d_old)``, never as a
+difference of two large totals), measured with the sample weights divided by
+the smallest positive weight, unless it more than doubles pi's distance to
+the nearer boundary. A solver on the boundary (0 or 1) where the
+log-likelihood cannot rise inwards (the score points outwards) has reached
+the maximum and stops, converged.
 """
 
 import math
@@ -27,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._stopping import meets_tol
 from ._summary import increase, sums
 
 
@@ -72,12 +69,7 @@ class _Path:
             )
         if self.n_iter == 0:
             return False
-        old = self.pi[-2]
-        nearer = 0.0 if old <= 0.5 else 1.0
-        if abs(pi - nearer) > 2.0 * abs(old - nearer) > 0.0:
-            return False  # leaving the boundary's neighbourhood: keep going
-        with np.errstate(over="ignore"):  # a subnormal smallest weight
-            return diff / self.unit < self.tol
+        return meets_tol(diff, self.tol, self.unit, self.pi[-2], pi)
 
     def result(self, converged, n_evaluations):
         with np.errstate(invalid="ignore"):

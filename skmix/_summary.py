@@ -479,55 +479,14 @@ def summarize(X, means, sigma, sample_weight=None, namespace=None, verbose=0):
       device)`` (built in X's namespace and on its device; only the summary
       comes to the host);
     - otherwise NumPy: :func:`summarize_numpy`.
-
-    Where a backend module does not (yet) provide ``summarize``, t and m are
-    computed by the backend's per-sample code and summarised on the host.
     """
     from . import _array_api, _dask
 
     if _dask.is_dask_array(X):
-        if hasattr(_dask, "summarize"):
-            return _dask.summarize(X, means, sigma, sample_weight)
-        return _fallback_dask(X, means, sigma, sample_weight)
+        return _dask.summarize(X, means, sigma, sample_weight)
     if namespace is not None:
-        if hasattr(_array_api, "summarize"):
-            return _array_api.summarize(X, means, sigma, sample_weight, *namespace)
-        t, m = _array_api.sample_terms(X, means, sigma, *namespace)
-        host = [np.asarray(_array_api.to_namespace(v, np, "cpu")) for v in (t, m)]
-        if sample_weight is not None:
-            sample_weight = np.asarray(
-                _array_api.to_namespace(sample_weight, np, "cpu"), dtype=np.float64
-            )
-        return summarize_block(*host, sample_weight)
+        return _array_api.summarize(X, means, sigma, sample_weight, *namespace)
     return summarize_numpy(X, means, sigma, sample_weight, verbose)
-
-
-def _summarize_chunk(block, weight, means, sigma):
-    block = np.asarray(block)
-    if not np.isfinite(block).all():
-        raise ValueError("Input X contains NaN or infinity.")
-    if weight is not None:
-        weight = np.asarray(weight, dtype=np.float64)
-        if not np.isfinite(weight).all():
-            raise ValueError("Input sample_weight contains NaN or infinity.")
-        if (weight < 0).any():
-            raise ValueError("Negative values in data passed to sample_weight.")
-    return summarize_numpy(block, means, sigma, weight)
-
-
-def _fallback_dask(X, means, sigma, sample_weight):
-    import dask
-
-    blocks = X.to_delayed().ravel()
-    if sample_weight is None:
-        weights = [None] * len(blocks)
-    else:
-        weights = sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel()
-    parts = [
-        dask.delayed(_summarize_chunk)(block, weight, means, sigma)
-        for block, weight in zip(blocks, weights, strict=True)
-    ]
-    return merge(*dask.compute(*parts))
 
 
 def _tail_sums(tail, a, side, weight):

@@ -8,6 +8,7 @@ not depend on which tests ran before it.
 import warnings
 
 import numpy as np
+import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skmix import TwoGaussianMixturePi, make_mixture
@@ -41,3 +42,22 @@ def fit_quietly(X, sample_weight=None, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return TwoGaussianMixturePi(**params).fit(X, sample_weight=sample_weight)
+
+
+def assert_same_fit(est, reference, rtol=1e-12):
+    """Two fits of TwoGaussianMixturePi agree: iterations, path (pi and
+    loglik), pi_, pi_stderr_ and both intervals, to ``rtol``."""
+    assert est.n_iter_ == reference.n_iter_
+    assert est.converged_ == reference.converged_
+    for key in ("pi", "loglik"):
+        np.testing.assert_allclose(
+            est.history_[key], reference.history_[key], rtol=rtol, atol=0
+        )
+    assert est.pi_ == pytest.approx(reference.pi_, rel=rtol)
+    assert est.pi_stderr_ == pytest.approx(reference.pi_stderr_, rel=rtol)
+    for method in ("profile", "wald"):
+        np.testing.assert_allclose(
+            est.confidence_interval(method=method),
+            reference.confidence_interval(method=method),
+            rtol=rtol,
+        )

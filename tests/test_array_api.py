@@ -15,6 +15,7 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
+from _helpers import assert_same_fit
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
@@ -63,22 +64,6 @@ def _data(n=4000, seed=0):
     return X, weight
 
 
-def _assert_same_fit(est, local):
-    assert est.n_iter_ == local.n_iter_
-    assert est.converged_ == local.converged_
-    for key in ("pi", "loglik"):
-        np.testing.assert_allclose(
-            est.history_[key], local.history_[key], rtol=RTOL, atol=0
-        )
-    assert est.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=RTOL)
-    for method in ("profile", "wald"):
-        np.testing.assert_allclose(
-            est.confidence_interval(method=method),
-            local.confidence_interval(method=method),
-            rtol=RTOL,
-        )
-
-
 @pytest.mark.parametrize("solver", ["em", "newton"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
@@ -92,7 +77,7 @@ def test_fit_in_the_namespace_equals_numpy(namespace, solver, weighted):
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA, solver=solver)
         est.fit(X_xp, sample_weight=w_xp)
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
         assert type(est.weights_) is type(X_xp)
         assert est.weights_.device == X_xp.device
         np.testing.assert_allclose(_to_numpy(est.weights_), local.weights_, rtol=RTOL)
@@ -124,7 +109,7 @@ def test_only_the_summary_comes_to_the_host(namespace, weighted, monkeypatch):
     moments, tail = 2 * N_BINS * (DEGREE + 1), 2 * (N_TAIL + 3)
     # the first block holds the far-out rows: its tail sums come too
     assert sizes == [tail, moments] + [moments] * 3
-    _assert_same_fit(est, local)
+    assert_same_fit(est, local)
 
 
 def test_fitted_estimator_pickles_and_deep_copies(namespace):
@@ -139,7 +124,7 @@ def test_fitted_estimator_pickles_and_deep_copies(namespace):
         )
         clones = [pickle.loads(pickle.dumps(est)), copy.deepcopy(est)]
         for clone in clones:
-            _assert_same_fit(clone, local)
+            assert_same_fit(clone, local)
             np.testing.assert_allclose(
                 _to_numpy(clone.predict_proba(X_xp)),
                 local.predict_proba(X),
@@ -180,7 +165,7 @@ def test_float32_input_is_computed_in_float64(namespace):
     with sklearn.config_context(array_api_dispatch=True):
         X_xp = _asarray(namespace, X32)
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(X_xp)
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
         assert est.weights_.dtype == xp.float64
         assert est.predict_proba(X_xp).dtype == xp.float64
 
@@ -195,7 +180,7 @@ def test_densities_beyond_float64_and_bad_values(namespace):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
             _asarray(namespace, X), sample_weight=_asarray(namespace, weight)
         )
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
         assert np.isfinite(_to_numpy(est.predict_proba(_asarray(namespace, X)))).all()
         with pytest.raises(ValueError, match="NaN"):
             est.fit(_asarray(namespace, np.vstack([X, [[np.nan]]])))
@@ -271,23 +256,12 @@ def _hard_log_odds(seed=0):
 def test_summary_built_in_the_namespace_equals_the_numpy_build(
     namespace, reduction, weighted, monkeypatch
 ):
-    xp, device = namespace
     if reduction == "sort":  # PyTorch's index_add_ replaced by the standard's
         monkeypatch.setattr(array_api, "_is_torch", lambda xp: False)
     t, m, weight = _hard_log_odds()
     weight = weight if weighted else None
     reference = summarize_block(t, m, weight)
-    with sklearn.config_context(array_api_dispatch=True):
-        t_xp = _asarray(namespace, t)
-        xp, device = array_api.array_api_namespace(t_xp)
-        edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
-        summary = array_api._block_summary(
-            t_xp,
-            _asarray(namespace, m),
-            None if weight is None else _asarray(namespace, weight),
-            edges,
-            xp,
-        )
+    summary = _block_summary_in(namespace, t, m, weight)
     # the binning, against plain counting by the edges
     keep = np.ones(t.size, bool) if weight is None else weight > 0
     a, side = np.abs(t[keep]), (t[keep] < 0).astype(int)
@@ -345,7 +319,22 @@ def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace)
                 _asarray(namespace, X[rows]),
                 sample_weight=_asarray(namespace, weight[rows]),
             )
-        _assert_same_fit(est, local)
+        assert_same_fit(est, local)
+
+
+def _block_summary_in(namespace, t, m, weight):
+    """``_block_summary`` of NumPy ``t``, ``m``, ``weight`` moved to ``namespace``."""
+    with sklearn.config_context(array_api_dispatch=True):
+        t_xp = _asarray(namespace, t)
+        xp, device = array_api.array_api_namespace(t_xp)
+        edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
+        return array_api._block_summary(
+            t_xp,
+            _asarray(namespace, m),
+            None if weight is None else _asarray(namespace, weight),
+            edges,
+            xp,
+        )
 
 
 @pytest.mark.parametrize(("bin_width", "degree"), [(0.125, 6), (0.0625, 4)])
@@ -356,13 +345,7 @@ def test_other_layouts_of_the_summary(namespace, bin_width, degree):
     try:
         t, m, weight = _hard_log_odds(seed=1)
         reference = summarize_block(t, m, weight)
-        with sklearn.config_context(array_api_dispatch=True):
-            t_xp = _asarray(namespace, t)
-            xp, device = array_api.array_api_namespace(t_xp)
-            edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
-            summary = array_api._block_summary(
-                t_xp, _asarray(namespace, m), _asarray(namespace, weight), edges, xp
-            )
+        summary = _block_summary_in(namespace, t, m, weight)
         assert summary.moments.shape == (2, summary_module.N_BINS, degree + 1)
         atol = 8 * np.finfo(float).eps * weight.sum()
         np.testing.assert_allclose(

@@ -74,3 +74,34 @@ def test_check_same_namespace():
         )
         with pytest.raises(ValueError, match=r"predict\(\) must use the same names"):
             check_same_namespace(X, fitted, attribute="weights_", method="predict")
+
+
+def test_arrays_come_back_from_another_array_api_strict_device():
+    # scikit-learn 1.6's _convert_to_numpy raised here (np.asarray of an
+    # array on array-api-strict's "device1")
+    from skmix._compat import _convert_to_numpy
+
+    xp = array_api_strict
+    a = xp.asarray([1.0, 2.5, -3.0], device=xp.Device("device1"))
+    host = _convert_to_numpy(a, xp)
+    assert isinstance(host, np.ndarray)
+    np.testing.assert_array_equal(host, [1.0, 2.5, -3.0])
+
+
+def test_only_compat_imports_private_array_api_helpers():
+    # the minimum-dependencies run relies on every private helper whose
+    # signature or behaviour changed since scikit-learn 1.6 going through
+    # skmix/_compat.py
+    import pathlib
+
+    import skmix
+
+    private = ("sklearn.utils._array_api", "_check_sample_weight")
+    offenders = [
+        f"{path.name}: {name}"
+        for path in sorted(pathlib.Path(skmix.__file__).parent.glob("*.py"))
+        if path.name != "_compat.py"
+        for name in private
+        if name in path.read_text()
+    ]
+    assert offenders == []

@@ -14,6 +14,7 @@ import time
 import dask.array as da
 import numpy as np
 import pytest
+from _helpers import assert_same_fit
 from dask.utils import key_split
 from distributed import Client, LocalCluster, get_task_stream, wait
 
@@ -61,23 +62,6 @@ def _est(solver="em", **params):
     )
 
 
-def _assert_same_fit(remote, local):
-    assert remote.n_iter_ == local.n_iter_
-    assert remote.converged_ == local.converged_
-    for key in ("pi", "loglik"):
-        np.testing.assert_allclose(
-            remote.history_[key], local.history_[key], rtol=RTOL, atol=0
-        )
-    assert remote.pi_ == pytest.approx(local.pi_, rel=RTOL)
-    assert remote.pi_stderr_ == pytest.approx(local.pi_stderr_, rel=RTOL)
-    for method in ("profile", "wald"):
-        np.testing.assert_allclose(
-            remote.confidence_interval(method=method),
-            local.confidence_interval(method=method),
-            rtol=RTOL,
-        )
-
-
 @pytest.mark.parametrize("solver", ["em", "newton"])
 @pytest.mark.parametrize("weights", [None, "dask", "numpy"])
 def test_fit_on_the_cluster_equals_the_in_memory_fit(client, data, solver, weights):
@@ -91,7 +75,7 @@ def test_fit_on_the_cluster_equals_the_in_memory_fit(client, data, solver, weigh
         remote_weight = weight
     local = _est(solver).fit(X, sample_weight=weight)
     remote = _est(solver).fit(dX, sample_weight=remote_weight)
-    _assert_same_fit(remote, local)
+    assert_same_fit(remote, local)
 
 
 def test_float32_and_uneven_chunks(client, data):
@@ -100,7 +84,7 @@ def test_float32_and_uneven_chunks(client, data):
     chunks = ((1, 6_000, 2_999, 11_000), (1,))
     local = _est().fit(X32, sample_weight=weight)
     remote = _est().fit(da.from_array(X32, chunks=chunks), sample_weight=weight)
-    _assert_same_fit(remote, local)
+    assert_same_fit(remote, local)
 
 
 def test_the_fit_is_one_round_of_one_task_per_chunk(client, data):
@@ -151,7 +135,7 @@ def test_the_fitted_estimator_outlives_its_cluster(data):
     assert own_client.status == "closed"
     # nothing of the fit refers to the closed cluster
     for clone in (pickle.loads(pickle.dumps(remote)), copy.deepcopy(remote), remote):
-        _assert_same_fit(clone, local)
+        assert_same_fit(clone, local)
         np.testing.assert_allclose(
             clone.predict_proba(X[:50]), local.predict_proba(X[:50]), rtol=RTOL
         )
@@ -164,7 +148,7 @@ def test_densities_beyond_float64(client, data):
     local = _est().fit(X, sample_weight=weight)
     remote = _est().fit(da.from_array(X, chunks=(CHUNK, 1)), sample_weight=weight)
     assert local.loglik_ == remote.loglik_ == -np.inf
-    _assert_same_fit(remote, local)
+    assert_same_fit(remote, local)
 
 
 def test_predictions_are_lazy_dask_arrays(client, data):
@@ -269,7 +253,7 @@ def test_partial_fit_on_dask_batches_equals_the_whole_fit(client, data):
     est.partial_fit(
         da.from_array(X[9_000:], chunks=(CHUNK, 1)), sample_weight=weight[9_000:]
     )
-    _assert_same_fit(est, _est("newton").fit(X, sample_weight=weight))
+    assert_same_fit(est, _est("newton").fit(X, sample_weight=weight))
 
 
 @pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
@@ -282,16 +266,14 @@ def test_local_schedulers_without_a_cluster(data, scheduler):
         remote = _est().fit(
             da.from_array(X, chunks=(CHUNK, 1)), sample_weight=da.from_array(weight)
         )
-    _assert_same_fit(remote, _est().fit(X, sample_weight=weight))
+    assert_same_fit(remote, _est().fit(X, sample_weight=weight))
 
 
 def test_scalar_and_list_weights(client, data):
     X, weight = data
     dX = da.from_array(X, chunks=(CHUNK, 1))
-    _assert_same_fit(
-        _est().fit(dX, sample_weight=3.0), _est().fit(X, sample_weight=3.0)
-    )
-    _assert_same_fit(
+    assert_same_fit(_est().fit(dX, sample_weight=3.0), _est().fit(X, sample_weight=3.0))
+    assert_same_fit(
         _est().fit(dX, sample_weight=weight.tolist()),
         _est().fit(X, sample_weight=weight),
     )

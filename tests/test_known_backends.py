@@ -83,6 +83,26 @@ def test_dask_with_scipy_components_and_bad_values():
         KnownComponentsMixture().fit(da.from_array(bad, chunks=(700, 5)))
 
 
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [(-1.0, "Negative"), (np.nan, "NaN"), (np.inf, "NaN or infinity")],
+)
+def test_dask_bad_sample_weight_raises(bad, match):
+    # checked on the workers as TwoGaussianMixturePi's dask weights are (a
+    # negative weight used to be taken as it was)
+    _, A = _data()
+    s = np.ones(len(A))
+    s[2200] = bad
+    with pytest.raises(ValueError, match=match):
+        KnownComponentsMixture().fit(
+            da.from_array(A, chunks=(700, 5)), sample_weight=da.from_array(s, 700)
+        )
+    with pytest.raises(ValueError, match="2999 values, but X has 3000 samples"):
+        KnownComponentsMixture().fit(
+            da.from_array(A, chunks=(700, 5)), sample_weight=s[1:]
+        )
+
+
 def test_array_api_strict_precomputed():
     xp = pytest.importorskip("array_api_strict")
     _, A = _data()

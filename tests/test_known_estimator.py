@@ -184,8 +184,10 @@ def test_history_table_warm_start_verbose_and_convergence_warning(capsys):
     ]
     assert len(table) == est.n_iter_ + 1
     assert "Iteration" in capsys.readouterr().out
-    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2") as caught:
         KnownComponentsMixture(solver="em", max_iter=2).fit(A)
+    # at the caller (a fixed stacklevel named sklearn/base.py's fit wrapper)
+    assert [w.filename for w in caught] == [__file__]
     warm = KnownComponentsMixture(solver="em", warm_start=True).fit(A)
     n_first = warm.n_iter_
     warm.fit(A)

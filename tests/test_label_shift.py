@@ -357,8 +357,9 @@ def test_sample_weight_with_a_classifier_that_takes_none(small_source):
     X, y = small_source
     w = np.where(y == 0, 2.0, 1.0)
     pipe = make_pipeline(StandardScaler(), LogisticRegression())
-    with pytest.warns(UserWarning, match="does not accept sample_weight"):
+    with pytest.warns(UserWarning, match="does not accept sample_weight") as caught:
         adapter = PriorShiftAdapter(pipe).fit(X, y, sample_weight=w)
+    assert [w.filename for w in caught] == [__file__]  # at the caller
     # the weights still define the source priors
     expected = np.bincount(y, weights=w) / w.sum()
     np.testing.assert_allclose(adapter.source_priors_, expected, rtol=1e-14)
@@ -367,8 +368,9 @@ def test_sample_weight_with_a_classifier_that_takes_none(small_source):
 def test_adapt_that_does_not_converge_warns(adapter_lr):
     X, _ = make_gaussian_classes(2000, SHIFTED, random_state=1)
     adapter = copy.deepcopy(adapter_lr).set_params(solver="em", max_iter=2)
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(ConvergenceWarning) as caught:
         adapter.adapt(X)
+    assert [w.filename for w in caught] == [__file__]  # not _label_shift.py
     assert adapter.n_iter_ == 2 and not adapter.converged_
 
 
