@@ -21,6 +21,7 @@ import contextlib
 import math
 import os
 import time
+import types
 import warnings
 
 import numpy as np
@@ -30,6 +31,61 @@ import numpy as np
 MIN_SAMPLES = 20_000
 
 _state = {"kernel": None, "loaded": False, "enabled": True}
+
+
+def _moments8(moments, row, u, w, lo, hi):
+    """Add the degree-8 Chebyshev moments of samples ``lo:hi`` to ``row``.
+
+    Compiled with reassociation allowed (the sums over the samples vectorise;
+    only their order of addition, hence rounding, changes).
+    """
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = 0.0
+    for p in range(lo, hi):
+        c0 = w[p]
+        u2 = u[p] + u[p]
+        c1 = c0 * u[p]
+        c2 = u2 * c1 - c0
+        c3 = u2 * c2 - c1
+        c4 = u2 * c3 - c2
+        c5 = u2 * c4 - c3
+        c6 = u2 * c5 - c4
+        c7 = u2 * c6 - c5
+        c8 = u2 * c7 - c6
+        a0 += c0
+        a1 += c1
+        a2 += c2
+        a3 += c3
+        a4 += c4
+        a5 += c5
+        a6 += c6
+        a7 += c7
+        a8 += c8
+    moments[row, 0] += a0
+    moments[row, 1] += a1
+    moments[row, 2] += a2
+    moments[row, 3] += a3
+    moments[row, 4] += a4
+    moments[row, 5] += a5
+    moments[row, 6] += a6
+    moments[row, 7] += a7
+    moments[row, 8] += a8
+
+
+def _moments(moments, row, u, w, lo, hi):
+    """Any degree: the Chebyshev recurrence per sample."""
+    degree = moments.shape[1] - 1
+    for p in range(lo, hi):
+        u2 = u[p] + u[p]
+        t_prev = w[p]
+        t_cur = w[p] * u[p]
+        moments[row, 0] += t_prev
+        if degree >= 1:
+            moments[row, 1] += t_cur
+        for k in range(2, degree + 1):
+            t_next = u2 * t_cur - t_prev
+            moments[row, k] += t_next
+            t_prev = t_cur
+            t_cur = t_next
 
 
 def _build(
@@ -71,22 +127,31 @@ def _build(
     """
     n, d = X.shape
     degree = moments.shape[1] - 1
-    chunk = 2048
+    n_rows = moments.shape[0]
+    chunk = 8192
     t_arr = np.empty(chunk)
     q0_arr = np.empty(chunk)
     q1_arr = np.empty(chunk)
+    m_arr = np.zeros(chunk + 8)
     rows = np.empty(chunk, np.int64)
     us = np.empty(chunk)
-    ws = np.empty(chunk)
+    ws = np.ones(chunk)
+    counts = np.zeros(n_rows, np.int64)
+    offs = np.zeros(n_rows, np.int64)
+    touched = np.empty(n_rows, np.int64)
+    su = np.empty(chunk)
+    sw = np.empty(chunk)
     lane_sum = np.zeros(8)
     lane_comp = np.zeros(8)
     total_w = scalars[0]
     count = scalars[1]
     min_w = scalars[2]
+    offset = n_geometric - first
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         size = stop - start
-        # phase A
+        # phase A, feature by feature over the chunk: the log-odds and the
+        # squared distances
         for i in range(size):
             t_arr[i] = 0.0
             q0_arr[i] = 0.0
@@ -114,42 +179,65 @@ def _build(
                     if term != term:  # both distances overflowed
                         term = fj
                     t_arr[i] += term + lj
-        # phase B
-        k = 0
+        # phase B1, without branches (vectorises): per sample the weighted
+        # larger log-density, and the row and position of a uniform bin
+        # (samples of |t| < 1/4, |t| >= t_max or NaN are redone in B3)
+        if weight is not None:
+            for i in range(size):
+                ws[i] = weight[start + i]
         for i in range(size):
-            if weight is None:
-                w = 1.0
-            else:
-                w = weight[start + i]
-                if w == 0.0:
-                    continue
-                total_w += w
-                count += 1.0
-                if w < min_w:
-                    min_w = w
             t = t_arr[i]
+            w = ws[i]
+            m = log_norm1 - 0.5 * q1_arr[i] if t < 0.0 else log_norm0 - 0.5 * q0_arr[i]
+            m_arr[i] = w * m if w != 0.0 else 0.0
+            a = abs(t)
+            a = a if a < t_max else 0.0
+            y = a * inv_h
+            b = math.floor(y)
+            rows[i] = (n_bins if t < 0.0 else 0) + offset + int(b)
+            us[i] = 2.0 * (y - b) - 1.0
+        # phase B2: Kahan's compensated sum of w * m in 8 independent lanes
+        for i in range(size, (size + 7) // 8 * 8):
+            m_arr[i] = 0.0
+        for i0 in range(0, size, 8):
+            for lane in range(8):
+                y = m_arr[i0 + lane] - lane_comp[lane]
+                s_new = lane_sum[lane] + y
+                c_new = (s_new - lane_sum[lane]) - y
+                lane_comp[lane] = c_new if math.isfinite(s_new) else lane_comp[lane]
+                lane_sum[lane] = s_new
+        # phase B3: the weights' totals; the small and tail samples
+        if weight is None:
+            total_w += size
+            count += size
+            if size > 0 and min_w > 1.0:
+                min_w = 1.0
+        else:
+            for i in range(size):
+                w = ws[i]
+                if w != 0.0:
+                    total_w += w
+                    count += 1.0
+                    if w < min_w:
+                        min_w = w
+        for i in range(size):
+            t = t_arr[i]
+            a = abs(t)
+            if a >= 0.25 and a < t_max:
+                continue
+            w = ws[i]
+            if w == 0.0:
+                rows[i] = -1
+                continue
             if t != t:
                 return start + i
             side = 1 if t < 0.0 else 0
-            m = log_norm1 - 0.5 * q1_arr[i] if side else log_norm0 - 0.5 * q0_arr[i]
-            # Kahan's compensated sum of w * m, in 8 independent lanes
-            lane = i & 7
-            y = w * m - lane_comp[lane]
-            s_new = lane_sum[lane] + y
-            if math.isfinite(s_new):
-                lane_comp[lane] = (s_new - lane_sum[lane]) - y
-            lane_sum[lane] = s_new
-            a = abs(t)
             if a < 0.25:
                 mant, ex = math.frexp(max(a, a_min))
-                index = ex - e_min
-                u = 4.0 * mant - 3.0
-            elif a < t_max:
-                y = a * inv_h
-                b = math.floor(y)
-                index = n_geometric - first + int(b)
-                u = 2.0 * (y - b) - 1.0
+                rows[i] = side * n_bins + ex - e_min
+                us[i] = 4.0 * mant - 3.0
             else:
+                rows[i] = -1
                 e = math.exp(-a)
                 tail[side, 0] += w
                 p = w
@@ -160,29 +248,38 @@ def _build(
                     tail[side, n_tail + 1] += w
                 else:
                     tail[side, n_tail + 2] += w * a
-                continue
-            rows[k] = side * n_bins + index
-            us[k] = u
-            ws[k] = w
-            k += 1
-        if weight is None:
-            total_w += size
-            count += size
-            if size > 0 and min_w > 1.0:
-                min_w = 1.0
-        # phase C
-        for s in range(k):
-            row = rows[s]
-            u2 = us[s] + us[s]
-            t_prev = ws[s]
-            t_cur = ws[s] * us[s]
-            moments[row, 0] += t_prev
-            moments[row, 1] += t_cur
-            for kk in range(2, degree + 1):
-                t_next = u2 * t_cur - t_prev
-                moments[row, kk] += t_next
-                t_prev = t_cur
-                t_cur = t_next
+        # phase C: a counting sort of the chunk by row, then each row's
+        # Chebyshev moments summed in registers
+        nt = 0
+        for i in range(size):
+            r = rows[i]
+            if r >= 0:
+                if counts[r] == 0:
+                    touched[nt] = r
+                    nt += 1
+                counts[r] += 1
+        pos = 0
+        for j in range(nt):
+            r = touched[j]
+            offs[r] = pos
+            pos += counts[r]
+        for i in range(size):
+            r = rows[i]
+            if r >= 0:
+                p = offs[r]
+                su[p] = us[i]
+                sw[p] = ws[i]
+                offs[r] = p + 1
+        pos = 0
+        for j in range(nt):
+            r = touched[j]
+            c = counts[r]
+            counts[r] = 0
+            if degree == 8:
+                _moments8(moments, r, su, sw, pos, pos + c)
+            else:
+                _moments(moments, r, su, sw, pos, pos + c)
+            pos += c
     scalars[0] = total_w
     scalars[1] = count
     scalars[2] = min_w
@@ -280,7 +377,19 @@ def _summarize_with(compiled):
 
 
 def _compile(numba, cache):
-    return numba.njit(cache=cache, fastmath=False, nogil=True)(_build)
+    # The row sums of the moments may be reassociated (vectorised): that
+    # changes their rounding only. Everything else, the compensated sum of
+    # log_max included, is compiled without fast-math.
+    helpers = {
+        "_moments8": numba.njit(cache=cache, fastmath={"reassoc"}, nogil=True)(
+            _moments8
+        ),
+        "_moments": numba.njit(cache=cache, nogil=True)(_moments),
+    }
+    build = types.FunctionType(
+        _build.__code__, {**_build.__globals__, **helpers}, "_build"
+    )
+    return numba.njit(cache=cache, fastmath=False, nogil=True)(build)
 
 
 def _load(verbose):
