@@ -33,6 +33,11 @@ MIN_SAMPLES = 20_000
 _state = {"kernel": None, "loaded": False, "enabled": True}
 
 
+# the bits of a positive normal float64: mantissa, and the exponent of 0.5
+_MANTISSA = (1 << 52) - 1
+_HALF = 1022 << 52
+
+
 def _moments8(moments, row, u, w, lo, hi):
     """Add the degree-8 Chebyshev moments of samples ``lo:hi`` to ``row``.
 
@@ -141,6 +146,10 @@ def _build(
     touched = np.empty(n_rows, np.int64)
     su = np.empty(chunk)
     sw = np.empty(chunk)
+    a_buf = np.empty(chunk)
+    a_bits = a_buf.view(np.int64)
+    mant_bits = np.empty(chunk, np.int64)
+    mant = mant_bits.view(np.float64)
     lane_sum = np.zeros(8)
     lane_comp = np.zeros(8)
     total_w = scalars[0]
@@ -180,22 +189,36 @@ def _build(
                         term = fj
                     t_arr[i] += term + lj
         # phase B1, without branches (vectorises): per sample the weighted
-        # larger log-density, and the row and position of a uniform bin
-        # (samples of |t| < 1/4, |t| >= t_max or NaN are redone in B3)
+        # larger log-density, and the row and position of its bin. The
+        # geometric bins take the exponent and mantissa of |t| from its bits
+        # (what math.frexp gives); samples with |t| >= t_max or NaN are
+        # counted here and handled in B3.
         if weight is not None:
             for i in range(size):
                 ws[i] = weight[start + i]
+        for i in range(size):
+            a = abs(t_arr[i])
+            a_buf[i] = a if a > a_min else a_min
+        for i in range(size):
+            mant_bits[i] = (a_bits[i] & _MANTISSA) | _HALF
+        n_far = 0
         for i in range(size):
             t = t_arr[i]
             w = ws[i]
             m = log_norm1 - 0.5 * q1_arr[i] if t < 0.0 else log_norm0 - 0.5 * q0_arr[i]
             m_arr[i] = w * m if w != 0.0 else 0.0
-            a = abs(t)
+            n_far += 0 if abs(t) < t_max else 1
+            a = a_buf[i]
+            geometric = (a_bits[i] >> 52) - (1022 + e_min)
+            u_geometric = 4.0 * mant[i] - 3.0
             a = a if a < t_max else 0.0
             y = a * inv_h
             b = math.floor(y)
-            rows[i] = (n_bins if t < 0.0 else 0) + offset + int(b)
-            us[i] = 2.0 * (y - b) - 1.0
+            small = a < 0.25
+            rows[i] = (n_bins if t < 0.0 else 0) + (
+                geometric if small else offset + int(b)
+            )
+            us[i] = u_geometric if small else 2.0 * (y - b) - 1.0
         # phase B2: Kahan's compensated sum of w * m in 8 independent lanes
         for i in range(size, (size + 7) // 8 * 8):
             m_arr[i] = 0.0
@@ -220,10 +243,10 @@ def _build(
                     count += 1.0
                     if w < min_w:
                         min_w = w
-        for i in range(size):
+        for i in range(size if n_far > 0 else 0):
             t = t_arr[i]
             a = abs(t)
-            if a >= 0.25 and a < t_max:
+            if a < t_max:
                 continue
             w = ws[i]
             if w == 0.0:
@@ -232,22 +255,17 @@ def _build(
             if t != t:
                 return start + i
             side = 1 if t < 0.0 else 0
-            if a < 0.25:
-                mant, ex = math.frexp(max(a, a_min))
-                rows[i] = side * n_bins + ex - e_min
-                us[i] = 4.0 * mant - 3.0
+            rows[i] = -1
+            e = math.exp(-a)
+            tail[side, 0] += w
+            p = w
+            for j in range(1, n_tail + 1):
+                p *= e
+                tail[side, j] += p
+            if math.isinf(a):
+                tail[side, n_tail + 1] += w
             else:
-                rows[i] = -1
-                e = math.exp(-a)
-                tail[side, 0] += w
-                p = w
-                for j in range(1, n_tail + 1):
-                    p *= e
-                    tail[side, j] += p
-                if math.isinf(a):
-                    tail[side, n_tail + 1] += w
-                else:
-                    tail[side, n_tail + 2] += w * a
+                tail[side, n_tail + 2] += w * a
         # phase C: a counting sort of the chunk by row, then each row's
         # Chebyshev moments summed in registers
         nt = 0
