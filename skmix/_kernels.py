@@ -137,7 +137,7 @@ def _build(
     t_arr = np.empty(chunk)
     q0_arr = np.empty(chunk)
     q1_arr = np.empty(chunk)
-    m_arr = np.zeros(chunk + 8)
+    m_arr = np.zeros(chunk + 64)
     rows = np.empty(chunk, np.int64)
     us = np.empty(chunk)
     ws = np.ones(chunk)
@@ -219,16 +219,30 @@ def _build(
                 geometric if small else offset + int(b)
             )
             us[i] = u_geometric if small else 2.0 * (y - b) - 1.0
-        # phase B2: Kahan's compensated sum of w * m in 8 independent lanes
-        for i in range(size, (size + 7) // 8 * 8):
+        # phase B2: the sum of w * m: plain sums of 64 samples (8 strided
+        # partial sums of 8, added pairwise: an error of a few ulps of the
+        # sum of |w m| over those 64, like NumPy's pairwise sum), then
+        # Kahan's compensated sum of these in 8 independent lanes
+        for i in range(size, (size + 63) // 64 * 64):
             m_arr[i] = 0.0
-        for i0 in range(0, size, 8):
-            for lane in range(8):
-                y = m_arr[i0 + lane] - lane_comp[lane]
-                s_new = lane_sum[lane] + y
-                c_new = (s_new - lane_sum[lane]) - y
-                lane_comp[lane] = c_new if math.isfinite(s_new) else lane_comp[lane]
-                lane_sum[lane] = s_new
+        for i0 in range(0, size, 64):
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+            for k in range(i0, i0 + 64, 8):
+                s0 += m_arr[k]
+                s1 += m_arr[k + 1]
+                s2 += m_arr[k + 2]
+                s3 += m_arr[k + 3]
+                s4 += m_arr[k + 4]
+                s5 += m_arr[k + 5]
+                s6 += m_arr[k + 6]
+                s7 += m_arr[k + 7]
+            part = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+            lane = (i0 >> 6) & 7
+            y = part - lane_comp[lane]
+            s_new = lane_sum[lane] + y
+            if math.isfinite(s_new):
+                lane_comp[lane] = (s_new - lane_sum[lane]) - y
+            lane_sum[lane] = s_new
         # phase B3: the weights' totals; the small and tail samples
         if weight is None:
             total_w += size
