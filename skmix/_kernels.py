@@ -160,11 +160,7 @@ def _build(
         stop = min(start + chunk, n)
         size = stop - start
         # phase A, feature by feature over the chunk: the log-odds and the
-        # squared distances
-        for i in range(size):
-            t_arr[i] = 0.0
-            q0_arr[i] = 0.0
-            q1_arr[i] = 0.0
+        # squared distances (the first feature adds to 0.0: no zeroing pass)
         for j in range(d):
             m0, m1, p0, p1 = mu0[j], mu1[j], inv0[j], inv1[j]
             if linear[j]:
@@ -173,21 +169,21 @@ def _build(
                     x = float(X[start + i, j])
                     z0 = (x - m0) * p0
                     z1 = (x - m1) * p1
-                    q0_arr[i] += z0 * z0
-                    q1_arr[i] += z1 * z1
-                    t_arr[i] += dj * ((x - cj) * p0)
+                    q0_arr[i] = (0.0 if j == 0 else q0_arr[i]) + z0 * z0
+                    q1_arr[i] = (0.0 if j == 0 else q1_arr[i]) + z1 * z1
+                    t_arr[i] = (0.0 if j == 0 else t_arr[i]) + dj * ((x - cj) * p0)
             else:
                 fj, lj = far_sign[j] * math.inf, log_ratio[j]
                 for i in range(size):
                     x = float(X[start + i, j])
                     z0 = (x - m0) * p0
                     z1 = (x - m1) * p1
-                    q0_arr[i] += z0 * z0
-                    q1_arr[i] += z1 * z1
+                    q0_arr[i] = (0.0 if j == 0 else q0_arr[i]) + z0 * z0
+                    q1_arr[i] = (0.0 if j == 0 else q1_arr[i]) + z1 * z1
                     term = 0.5 * (z1 - z0) * (z1 + z0)
                     if term != term:  # both distances overflowed
                         term = fj
-                    t_arr[i] += term + lj
+                    t_arr[i] = (0.0 if j == 0 else t_arr[i]) + (term + lj)
         # phase B1, without branches (vectorises): per sample the weighted
         # larger log-density, and the row and position of its bin. The
         # geometric bins take the exponent and mantissa of |t| from its bits
