@@ -296,17 +296,19 @@ def _build(
             if r >= 0:
                 p = offs[r]
                 su[p] = us[i]
-                sw[p] = ws[i]
+                if weight is not None:  # else ws (all 1) serves as sorted weights
+                    sw[p] = ws[i]
                 offs[r] = p + 1
         pos = 0
         for j in range(nt):
             r = touched[j]
             c = counts[r]
             counts[r] = 0
+            sorted_w = ws if weight is None else sw
             if degree == 8:
-                _moments8(moments, r, su, sw, pos, pos + c)
+                _moments8(moments, r, su, sorted_w, pos, pos + c)
             else:
-                _moments(moments, r, su, sw, pos, pos + c)
+                _moments(moments, r, su, sorted_w, pos, pos + c)
             pos += c
     scalars[0] = total_w
     scalars[1] = count
