@@ -123,12 +123,21 @@ def _build(
 
     ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``;
     ``weight`` is None (compiled separately: no per-sample weight code) or an
-    array. Per chunk of rows: phase A, feature by feature over the chunk
-    (loops that vectorise), the log-odds and the squared distances; phase B,
-    per sample, the larger log-density (summed in 8 Kahan lanes), the bin and
-    position, or the tail sums; phase C, the Chebyshev moments added into the
-    bins. Returns the index of a row whose log-odds is undefined (inf - inf),
-    or -1.
+    array. Per chunk of 8192 rows, in loops over the chunk that vectorise
+    where they can:
+
+    - A, feature by feature: the log-odds and the squared distances;
+    - B1, without branches: the weighted larger log-density, the bin (the
+      geometric bins from the bits of ``|t|``, as ``math.frexp``) and the
+      position in it; B2, the sum of ``w m`` (plain sums of 64 samples added
+      with Kahan's compensation in 8 lanes); B3, the weight totals, and only
+      where there are some, the tail samples (``|t| >= t_max``) and NaN;
+    - C, a counting sort of the chunk by bin, then each bin's Chebyshev
+      moments summed in registers (:func:`_moments8`).
+
+    The sums of the moments come out in another order than the NumPy build's
+    (rounding only); the other formulas are those of the NumPy build.
+    Returns the index of a row whose log-odds is undefined (inf - inf), or -1.
     """
     n, d = X.shape
     degree = moments.shape[1] - 1
