@@ -21,6 +21,7 @@ import contextlib
 import math
 import os
 import time
+import types
 import warnings
 
 import numpy as np
@@ -30,6 +31,66 @@ import numpy as np
 MIN_SAMPLES = 20_000
 
 _state = {"kernel": None, "loaded": False, "enabled": True}
+
+
+# the bits of a positive normal float64: mantissa, and the exponent of 0.5
+_MANTISSA = (1 << 52) - 1
+_HALF = 1022 << 52
+
+
+def _moments8(moments, row, u, w, lo, hi):
+    """Add the degree-8 Chebyshev moments of samples ``lo:hi`` to ``row``.
+
+    Compiled with reassociation allowed (the sums over the samples vectorise;
+    only their order of addition, hence rounding, changes).
+    """
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = 0.0
+    for p in range(lo, hi):
+        c0 = w[p]
+        u2 = u[p] + u[p]
+        c1 = c0 * u[p]
+        c2 = u2 * c1 - c0
+        c3 = u2 * c2 - c1
+        c4 = u2 * c3 - c2
+        c5 = u2 * c4 - c3
+        c6 = u2 * c5 - c4
+        c7 = u2 * c6 - c5
+        c8 = u2 * c7 - c6
+        a0 += c0
+        a1 += c1
+        a2 += c2
+        a3 += c3
+        a4 += c4
+        a5 += c5
+        a6 += c6
+        a7 += c7
+        a8 += c8
+    moments[row, 0] += a0
+    moments[row, 1] += a1
+    moments[row, 2] += a2
+    moments[row, 3] += a3
+    moments[row, 4] += a4
+    moments[row, 5] += a5
+    moments[row, 6] += a6
+    moments[row, 7] += a7
+    moments[row, 8] += a8
+
+
+def _moments(moments, row, u, w, lo, hi):
+    """Any degree: the Chebyshev recurrence per sample."""
+    degree = moments.shape[1] - 1
+    for p in range(lo, hi):
+        u2 = u[p] + u[p]
+        t_prev = w[p]
+        t_cur = w[p] * u[p]
+        moments[row, 0] += t_prev
+        if degree >= 1:
+            moments[row, 1] += t_cur
+        for k in range(2, degree + 1):
+            t_next = u2 * t_cur - t_prev
+            moments[row, k] += t_next
+            t_prev = t_cur
+            t_cur = t_next
 
 
 def _build(
@@ -62,35 +123,53 @@ def _build(
 
     ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``;
     ``weight`` is None (compiled separately: no per-sample weight code) or an
-    array. Per chunk of rows: phase A, feature by feature over the chunk
-    (loops that vectorise), the log-odds and the squared distances; phase B,
-    per sample, the larger log-density (summed in 8 Kahan lanes), the bin and
-    position, or the tail sums; phase C, the Chebyshev moments added into the
-    bins. Returns the index of a row whose log-odds is undefined (inf - inf),
-    or -1.
+    array. Per chunk of 8192 rows, in loops over the chunk that vectorise
+    where they can:
+
+    - A, feature by feature: the log-odds and the squared distances;
+    - B1, without branches: the weighted larger log-density, the bin (the
+      geometric bins from the bits of ``|t|``, as ``math.frexp``) and the
+      position in it; B2, the sum of ``w m`` (plain sums of 64 samples added
+      with Kahan's compensation in 8 lanes); B3, the weight totals, and only
+      where there are some, the tail samples (``|t| >= t_max``) and NaN;
+    - C, a counting sort of the chunk by bin, then each bin's Chebyshev
+      moments summed in registers (:func:`_moments8`).
+
+    The sums of the moments come out in another order than the NumPy build's
+    (rounding only); the other formulas are those of the NumPy build.
+    Returns the index of a row whose log-odds is undefined (inf - inf), or -1.
     """
     n, d = X.shape
     degree = moments.shape[1] - 1
-    chunk = 2048
+    n_rows = moments.shape[0]
+    chunk = 8192
     t_arr = np.empty(chunk)
     q0_arr = np.empty(chunk)
     q1_arr = np.empty(chunk)
+    m_arr = np.zeros(chunk + 64)
     rows = np.empty(chunk, np.int64)
     us = np.empty(chunk)
-    ws = np.empty(chunk)
+    ws = np.ones(chunk)
+    counts = np.zeros(n_rows, np.int64)
+    offs = np.zeros(n_rows, np.int64)
+    touched = np.empty(n_rows, np.int64)
+    su = np.empty(chunk)
+    sw = np.empty(chunk)
+    a_buf = np.empty(chunk)
+    a_bits = a_buf.view(np.int64)
+    mant_bits = np.empty(chunk, np.int64)
+    mant = mant_bits.view(np.float64)
     lane_sum = np.zeros(8)
     lane_comp = np.zeros(8)
     total_w = scalars[0]
     count = scalars[1]
     min_w = scalars[2]
+    offset = n_geometric - first
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         size = stop - start
-        # phase A
-        for i in range(size):
-            t_arr[i] = 0.0
-            q0_arr[i] = 0.0
-            q1_arr[i] = 0.0
+        # phase A, feature by feature over the chunk: the log-odds and the
+        # squared distances (the first feature adds to 0.0: no zeroing pass)
         for j in range(d):
             m0, m1, p0, p1 = mu0[j], mu1[j], inv0[j], inv1[j]
             if linear[j]:
@@ -99,90 +178,147 @@ def _build(
                     x = float(X[start + i, j])
                     z0 = (x - m0) * p0
                     z1 = (x - m1) * p1
-                    q0_arr[i] += z0 * z0
-                    q1_arr[i] += z1 * z1
-                    t_arr[i] += dj * ((x - cj) * p0)
+                    q0_arr[i] = (0.0 if j == 0 else q0_arr[i]) + z0 * z0
+                    q1_arr[i] = (0.0 if j == 0 else q1_arr[i]) + z1 * z1
+                    t_arr[i] = (0.0 if j == 0 else t_arr[i]) + dj * ((x - cj) * p0)
             else:
                 fj, lj = far_sign[j] * math.inf, log_ratio[j]
                 for i in range(size):
                     x = float(X[start + i, j])
                     z0 = (x - m0) * p0
                     z1 = (x - m1) * p1
-                    q0_arr[i] += z0 * z0
-                    q1_arr[i] += z1 * z1
+                    q0_arr[i] = (0.0 if j == 0 else q0_arr[i]) + z0 * z0
+                    q1_arr[i] = (0.0 if j == 0 else q1_arr[i]) + z1 * z1
                     term = 0.5 * (z1 - z0) * (z1 + z0)
                     if term != term:  # both distances overflowed
                         term = fj
-                    t_arr[i] += term + lj
-        # phase B
-        k = 0
+                    t_arr[i] = (0.0 if j == 0 else t_arr[i]) + (term + lj)
+        # phase B1, without branches (vectorises): per sample the weighted
+        # larger log-density, and the row and position of its bin. The
+        # geometric bins take the exponent and mantissa of |t| from its bits
+        # (what math.frexp gives); samples with |t| >= t_max or NaN are
+        # counted here and handled in B3.
+        if weight is not None:
+            for i in range(size):
+                ws[i] = weight[start + i]
         for i in range(size):
-            if weight is None:
-                w = 1.0
-            else:
-                w = weight[start + i]
-                if w == 0.0:
-                    continue
-                total_w += w
-                count += 1.0
-                if w < min_w:
-                    min_w = w
+            a = abs(t_arr[i])
+            a_buf[i] = a if a > a_min else a_min
+        for i in range(size):
+            mant_bits[i] = (a_bits[i] & _MANTISSA) | _HALF
+        n_far = 0
+        for i in range(size):
             t = t_arr[i]
-            if t != t:
-                return start + i
-            side = 1 if t < 0.0 else 0
-            m = log_norm1 - 0.5 * q1_arr[i] if side else log_norm0 - 0.5 * q0_arr[i]
-            # Kahan's compensated sum of w * m, in 8 independent lanes
-            lane = i & 7
-            y = w * m - lane_comp[lane]
+            w = ws[i]
+            m = log_norm1 - 0.5 * q1_arr[i] if t < 0.0 else log_norm0 - 0.5 * q0_arr[i]
+            m_arr[i] = w * m if w != 0.0 else 0.0
+            n_far += 0 if abs(t) < t_max else 1
+            a = a_buf[i]
+            geometric = (a_bits[i] >> 52) - (1022 + e_min)
+            u_geometric = 4.0 * mant[i] - 3.0
+            a = a if a < t_max else 0.0
+            y = a * inv_h
+            b = math.floor(y)
+            small = a < 0.25
+            rows[i] = (n_bins if t < 0.0 else 0) + (
+                geometric if small else offset + int(b)
+            )
+            us[i] = u_geometric if small else 2.0 * (y - b) - 1.0
+        # phase B2: the sum of w * m: plain sums of 64 samples (8 strided
+        # partial sums of 8, added pairwise: an error of a few ulps of the
+        # sum of |w m| over those 64, like NumPy's pairwise sum), then
+        # Kahan's compensated sum of these in 8 independent lanes
+        for i in range(size, (size + 63) // 64 * 64):
+            m_arr[i] = 0.0
+        for i0 in range(0, size, 64):
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+            for k in range(i0, i0 + 64, 8):
+                s0 += m_arr[k]
+                s1 += m_arr[k + 1]
+                s2 += m_arr[k + 2]
+                s3 += m_arr[k + 3]
+                s4 += m_arr[k + 4]
+                s5 += m_arr[k + 5]
+                s6 += m_arr[k + 6]
+                s7 += m_arr[k + 7]
+            part = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+            lane = (i0 >> 6) & 7
+            y = part - lane_comp[lane]
             s_new = lane_sum[lane] + y
             if math.isfinite(s_new):
                 lane_comp[lane] = (s_new - lane_sum[lane]) - y
             lane_sum[lane] = s_new
-            a = abs(t)
-            if a < 0.25:
-                mant, ex = math.frexp(max(a, a_min))
-                index = ex - e_min
-                u = 4.0 * mant - 3.0
-            elif a < t_max:
-                y = a * inv_h
-                b = math.floor(y)
-                index = n_geometric - first + int(b)
-                u = 2.0 * (y - b) - 1.0
-            else:
-                e = math.exp(-a)
-                tail[side, 0] += w
-                p = w
-                for j in range(1, n_tail + 1):
-                    p *= e
-                    tail[side, j] += p
-                if math.isinf(a):
-                    tail[side, n_tail + 1] += w
-                else:
-                    tail[side, n_tail + 2] += w * a
-                continue
-            rows[k] = side * n_bins + index
-            us[k] = u
-            ws[k] = w
-            k += 1
+        # phase B3: the weights' totals; the small and tail samples
         if weight is None:
             total_w += size
             count += size
             if size > 0 and min_w > 1.0:
                 min_w = 1.0
-        # phase C
-        for s in range(k):
-            row = rows[s]
-            u2 = us[s] + us[s]
-            t_prev = ws[s]
-            t_cur = ws[s] * us[s]
-            moments[row, 0] += t_prev
-            moments[row, 1] += t_cur
-            for kk in range(2, degree + 1):
-                t_next = u2 * t_cur - t_prev
-                moments[row, kk] += t_next
-                t_prev = t_cur
-                t_cur = t_next
+        else:
+            for i in range(size):
+                w = ws[i]
+                if w != 0.0:
+                    total_w += w
+                    count += 1.0
+                    if w < min_w:
+                        min_w = w
+        for i in range(size if n_far > 0 else 0):
+            t = t_arr[i]
+            a = abs(t)
+            if a < t_max:
+                continue
+            w = ws[i]
+            if w == 0.0:
+                rows[i] = -1
+                continue
+            if t != t:
+                return start + i
+            side = 1 if t < 0.0 else 0
+            rows[i] = -1
+            e = math.exp(-a)
+            tail[side, 0] += w
+            p = w
+            for j in range(1, n_tail + 1):
+                p *= e
+                tail[side, j] += p
+            if math.isinf(a):
+                tail[side, n_tail + 1] += w
+            else:
+                tail[side, n_tail + 2] += w * a
+        # phase C: a counting sort of the chunk by row, then each row's
+        # Chebyshev moments summed in registers
+        nt = 0
+        for i in range(size):
+            r = rows[i]
+            if r >= 0:
+                if counts[r] == 0:
+                    touched[nt] = r
+                    nt += 1
+                counts[r] += 1
+        pos = 0
+        for j in range(nt):
+            r = touched[j]
+            offs[r] = pos
+            pos += counts[r]
+        for i in range(size):
+            r = rows[i]
+            if r >= 0:
+                p = offs[r]
+                su[p] = us[i]
+                if weight is not None:  # else ws (all 1) serves as sorted weights
+                    sw[p] = ws[i]
+                offs[r] = p + 1
+        pos = 0
+        for j in range(nt):
+            r = touched[j]
+            c = counts[r]
+            counts[r] = 0
+            sorted_w = ws if weight is None else sw
+            if degree == 8:
+                _moments8(moments, r, su, sorted_w, pos, pos + c)
+            else:
+                _moments(moments, r, su, sorted_w, pos, pos + c)
+            pos += c
     scalars[0] = total_w
     scalars[1] = count
     scalars[2] = min_w
@@ -280,7 +416,19 @@ def _summarize_with(compiled):
 
 
 def _compile(numba, cache):
-    return numba.njit(cache=cache, fastmath=False, nogil=True)(_build)
+    # The row sums of the moments may be reassociated (vectorised): that
+    # changes their rounding only. Everything else, the compensated sum of
+    # log_max included, is compiled without fast-math.
+    helpers = {
+        "_moments8": numba.njit(cache=cache, fastmath={"reassoc"}, nogil=True)(
+            _moments8
+        ),
+        "_moments": numba.njit(cache=cache, nogil=True)(_moments),
+    }
+    build = types.FunctionType(
+        _build.__code__, {**_build.__globals__, **helpers}, "_build"
+    )
+    return numba.njit(cache=cache, fastmath=False, nogil=True)(build)
 
 
 def _load(verbose):

@@ -132,3 +132,22 @@ def test_verbose_announces_the_kernel(monkeypatch, capsys):
     TwoGaussianMixturePi(verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "numba kernel" in out and "ready in" in out
+
+
+def test_compiled_build_bins_like_numpy_at_bin_edges(kernel):
+    # |t| = 0, below the smallest geometric bin, on and next to the edges of
+    # the geometric bins (powers of two), the switch to uniform bins at 1/4,
+    # uniform edges and the tail threshold 64, on both sides of t = 0
+    edges = [0.0, 2.0**-80, 2.0**-64, 2.0**-63, 2.0**-10, 0.125, 0.25, 0.5, 63.75]
+    edges += [64.0, 100.0, 1e300]
+    values = []
+    for v in edges:
+        values += [v, np.nextafter(v, 0.0), np.nextafter(v, np.inf)]
+    values = np.array(values)
+    # means (0, 1), sigma 1: t = 0.5 - x exactly for these x
+    X = np.concatenate([0.5 - values, 0.5 + values])
+    X = np.resize(X, MIN_SAMPLES)[:, None]
+    comp = check_components((0, 1), 1.0, 1)
+    _assert_same(kernel(X, *comp, None), _numpy(X, comp))
+    weight = np.resize([0.0, 1.0, 2.5], MIN_SAMPLES)
+    _assert_same(kernel(X, *comp, weight), _numpy(X, comp, weight))
