@@ -28,7 +28,6 @@ from ._compat import (
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
-    move_to,
 )
 from ._densities import log_mixture_density, posterior_logit
 from ._summary import Summary, bin_position, merge
@@ -347,15 +346,3 @@ def _is_torch(xp):
 def to_host(array, xp):
     """A (small) array of namespace ``xp`` as a NumPy array on the host."""
     return _convert_to_numpy(array, xp)
-
-
-def to_namespace(array, xp, device):
-    """``array`` (any namespace, or array-like) in ``xp`` on ``device``.
-
-    Scalars and None are returned as they are.
-    """
-    if array is None or (np.ndim(array) == 0 and not hasattr(array, "shape")):
-        return array
-    if not hasattr(array, "__array_namespace__"):
-        array = np.asarray(array)
-    return move_to(array, xp=xp, device=device)
