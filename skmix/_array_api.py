@@ -30,7 +30,7 @@ from ._compat import (
     get_namespace_and_device,
 )
 from ._densities import log_mixture_density, posterior_logit
-from ._summary import Summary, bin_position, merge
+from ._summary import Summary, bin_edges, bin_position, merge
 
 # Rows per block of the summary's build: its temporaries are about 25 arrays
 # of this many float64 (the Chebyshev columns and their cumulative sums), and
@@ -39,25 +39,6 @@ BLOCK_ROWS = 1 << 16
 # With a scatter-add (PyTorch) nothing rounds with the block's length, so the
 # blocks are longer: fewer, larger kernels on a GPU.
 SCATTER_BLOCK_ROWS = 1 << 20
-
-
-def bin_edges():
-    """Edges of the bins of ``|t|`` of :func:`skmix._summary.bin_position`.
-
-    Bin ``b`` holds ``edges[b] <= |t| < edges[b + 1]``; the first bin starts
-    at 0 (smaller ``|t|`` are counted in it), the last ends at ``T_MAX``.
-    Read from the summary's layout when called.
-    """
-    h = layout.BIN_WIDTH
-    edges = np.concatenate(
-        [
-            [0.0],
-            np.ldexp(1.0, np.arange(layout.E_MIN, layout.E_MAX + 1)),
-            h * np.arange(round(0.25 / h) + 1, round(layout.T_MAX / h) + 1),
-        ]
-    )
-    assert edges.shape == (layout.N_BINS + 1,) and edges[-1] == layout.T_MAX
-    return edges
 
 
 def array_api_namespace(*arrays):

@@ -110,9 +110,9 @@ def sample_terms(X, means, sigma):
     lo : ndarray of shape (n_samples,)
         Log-odds ``log f0(x_i) - log f1(x_i)``.
     log_max : ndarray of shape (n_samples,)
-        The log-density of the component on whose side of the log-odds the
-        sample lies (``log f0`` if ``lo >= 0``, else ``log f1``): ``max(log
-        f0, log f1)`` up to rounding; ``-inf`` where it leaves float64.
+        ``max(log f0, log f1)``: up to rounding, the log-density of the
+        component on whose side of the log-odds the sample lies (``log f0``
+        if ``lo >= 0``, else ``log f1``); ``-inf`` where it leaves float64.
 
     Raises
     ------
@@ -121,21 +121,21 @@ def sample_terms(X, means, sigma):
         different components without bound, values near the float64 range).
     """
     X = np.asarray(X)
-    n, n_features = X.shape
+    n_features = X.shape[1]
     log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * _LOG_2PI
-    lo = np.zeros(n) if n_features > 1 else None
-    sq0 = sq1 = None
+    lo = sq0 = sq1 = None
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(n_features):
-            xj = X[:, j].astype(np.float64, copy=False)
+            xj = X[:, j]
             mu0, mu1 = means[0, j], means[1, j]
             s0, s1 = sigma[0, j], sigma[1, j]
-            z0 = np.subtract(xj, mu0)
+            # float64 from here on, whatever X's dtype
+            z0 = np.subtract(xj, mu0, dtype=np.float64)
             z0 /= s0
-            z1 = np.subtract(xj, mu1)
+            z1 = np.subtract(xj, mu1, dtype=np.float64)
             z1 /= s1
             if s0 == s1:
-                term = np.subtract(xj, 0.5 * mu0 + 0.5 * mu1)
+                term = np.subtract(xj, 0.5 * mu0 + 0.5 * mu1, dtype=np.float64)
                 term /= s0
                 term *= (mu0 - mu1) / s0
             else:
@@ -153,8 +153,8 @@ def sample_terms(X, means, sigma):
                 lo, sq0, sq1 = term, z0, z1
             else:
                 lo += term
-                sq0 = z0 if sq0 is None else np.add(sq0, z0, out=sq0)
-                sq1 = z1 if sq1 is None else np.add(sq1, z1, out=sq1)
+                sq0 += z0
+                sq1 += z1
         undefined = np.isnan(lo).any()
     if undefined:
         raise ValueError(
@@ -162,14 +162,18 @@ def sample_terms(X, means, sigma):
             "of the two components is undefined (inf - inf). Rescale X, means "
             "and sigma together."
         )
-    # log_max = log_norm_side - 0.5 * sq_side
-    side1 = lo < 0
-    sq0 *= -0.5
-    sq0 += log_norm[0]
-    if side1.any():
+    # log_max = max(log f0, log f1) = max_k (log_norm_k - 0.5 * sq_k); with
+    # equal normalisations (equal sigmas), log_norm - 0.5 * min(sq0, sq1)
+    if log_norm[0] == log_norm[1]:
+        np.minimum(sq0, sq1, out=sq0)
+        sq0 *= -0.5
+        sq0 += log_norm[0]
+    else:
+        sq0 *= -0.5
+        sq0 += log_norm[0]
         sq1 *= -0.5
         sq1 += log_norm[1]
-        np.copyto(sq0, sq1, where=side1)
+        np.maximum(sq0, sq1, out=sq0)
     return lo, sq0
 
 

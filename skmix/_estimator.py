@@ -227,7 +227,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         tags.array_api_support = True
         return tags
 
-    def _validate_X(self, X, reset):
+    def _validate_X(self, X, reset, ensure_all_finite=True):
         # sklearn's finite check sums X first; with values near the float64
         # limits and an inf that sum is inf - inf: a spurious RuntimeWarning
         # before the ValueError it then raises
@@ -239,6 +239,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                 reset=reset,
                 dtype=[xp.float64, xp.float32],
                 ensure_min_samples=1,
+                ensure_all_finite=ensure_all_finite,
             )
 
     def _components(self, n_features):
@@ -358,7 +359,14 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                 sample_weight = check_dask_sample_weight(sample_weight, X)
         else:
             namespace = array_api_namespace(X)
-            X = self._validate_X(X, reset=reset)
+            # the NumPy builds raise scikit-learn's error for NaN or infinity
+            # themselves, without a separate pass over X (about 7% of a fit
+            # at n = 1e7); sklearn checks weighted and Array API input
+            X = self._validate_X(
+                X,
+                reset=reset,
+                ensure_all_finite=namespace is not None or sample_weight is not None,
+            )
             if sample_weight is not None:
                 if namespace is not None:
                     sample_weight = check_sample_weight(

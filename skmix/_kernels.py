@@ -341,7 +341,15 @@ BLOCK = 1 << 20
 
 def _summarize_with(compiled):
     from . import _summary as summary_module
-    from ._summary import _A_MIN, E_MIN, N_GEOMETRIC, N_TAIL, T_MAX, Summary
+    from ._summary import (
+        _A_MIN,
+        E_MIN,
+        N_GEOMETRIC,
+        N_TAIL,
+        T_MAX,
+        Summary,
+        check_finite_block,
+    )
 
     def summarize(X, means, sigma, sample_weight=None):
         n_features = X.shape[1]
@@ -389,6 +397,9 @@ def _summarize_with(compiled):
                 1.0 / summary_module.BIN_WIDTH,
                 round(0.25 / summary_module.BIN_WIDTH),
             )
+            if bad >= 0 or not math.isfinite(scalars[3]):
+                # NaN or infinity in X (scikit-learn's error), else far out
+                check_finite_block(X[rows])
             if bad >= 0:
                 raise ValueError(
                     "X holds values so extreme (near the float64 range) that the "

@@ -138,12 +138,21 @@ def fit_em(summary, pi_init, *, tol, max_iter, verbose=0):
 
 
 def _newton_candidates(pi, s, summary):
-    """Next values of pi to try: the Newton step (projected on [0, 1]), then EM."""
+    """Next values of pi to try: the Newton step (projected on [0, 1]), then EM.
+
+    On the boundary with the score pointing inwards (a projected Newton step
+    overshot the maximum), neither moves (EM is stuck on the boundary, the
+    Newton step is inf / inf there): then steps back towards 1/2, halving,
+    one of which raises the log-likelihood since the score points inwards.
+    """
     candidates = []
     if s.curv > 0 and math.isfinite(s.grad / s.curv):
         candidates.append(min(max(pi + s.grad / s.curv, 0.0), 1.0))
     candidates.append(em_step(summary, s))
-    return [c for i, c in enumerate(candidates) if c != pi and c not in candidates[:i]]
+    candidates = [c for i, c in enumerate(candidates) if c not in candidates[:i]]
+    if pi in (0.0, 1.0) and not _kkt_boundary(pi, s):
+        candidates += [pi + (0.5 - pi) * 0.5**k for k in range(1, 1075)]
+    return [c for c in candidates if c != pi]
 
 
 def fit_newton(summary, pi_init, *, tol, max_iter, verbose=0):

@@ -196,9 +196,11 @@ def node_positions():
 _NODE_A = node_positions()
 
 
-def chebyshev_moments(u, weight=None):
-    """``s * T_k(u)`` for k = 0 .. DEGREE: shape ``(DEGREE + 1, len(u))``."""
-    out = np.empty((_M, len(u)))
+def chebyshev_moments(u, weight=None, out=None):
+    """``s * T_k(u)`` for k = 0 .. DEGREE: shape ``(DEGREE + 1, len(u))``
+    (written into ``out`` if given)."""
+    if out is None:
+        out = np.empty((_M, len(u)))
     if weight is None:
         out[0] = 1.0
         out[1] = u
@@ -342,8 +344,50 @@ def merge(*summaries):
     return total
 
 
+def bin_edges():
+    """Edges of the bins of ``|t|``: bin ``b`` holds ``edges[b] <= |t| <
+    edges[b + 1]``.
+
+    The first bin starts at 0 (smaller ``|t|`` are counted in it), the last
+    ends at ``T_MAX``; :func:`bin_position` places every ``|t|`` in the bin
+    these edges give (tested). Read from the layout when called.
+    """
+    h = BIN_WIDTH
+    edges = np.concatenate(
+        [
+            [0.0],
+            np.ldexp(1.0, np.arange(E_MIN, E_MAX + 1)),
+            h * np.arange(round(0.25 / h) + 1, round(T_MAX / h) + 1),
+        ]
+    )
+    assert edges.shape == (N_BINS + 1,) and edges[-1] == T_MAX
+    return edges
+
+
+def _sorted_positions(a):
+    """``u`` of :func:`bin_position` for ascending ``a`` in ``[0, T_MAX)``."""
+    u = a * (1.0 / BIN_WIDTH)
+    b = np.floor(u)
+    u -= b
+    u *= 2.0
+    u -= 1.0
+    small = int(np.searchsorted(a, 0.25))  # the geometric bins: a prefix
+    if small:
+        mant, _ = np.frexp(np.maximum(a[:small], _A_MIN))
+        mant *= 4.0
+        mant -= 3.0
+        u[:small] = mant
+    return u
+
+
 class _Accumulator:
-    """Mutable sums of a summary under construction (private to one build)."""
+    """Mutable sums of a summary under construction (private to one build).
+
+    Each block is sorted by ``t``: a side's bins are then contiguous runs
+    (found from the bins' edges by ``searchsorted``), summed by
+    ``np.add.reduceat`` (pairwise sums, nothing subtracted), and the tails
+    are the two ends of the sorted block.
+    """
 
     def __init__(self):
         self.moments = np.zeros((2, N_BINS, _M))
@@ -352,6 +396,8 @@ class _Accumulator:
         self.count = 0
         self.min_weight = math.inf
         self.log_max = []  # per-block sums, added exactly at the end
+        self._edges = bin_edges()
+        self._buffer = np.empty((0, 0))
 
     def add(self, t, m, weight=None):
         """Add a block of samples (weight 0 samples are left out)."""
@@ -362,39 +408,56 @@ class _Accumulator:
         n = t.shape[0]
         if n == 0:
             return
-        a = np.abs(t)
-        side = t < 0
-        body = a < T_MAX
-        if body.all():
-            ab, sb, wb = a, side, weight
-        else:
-            ab, sb = a[body], side[body]
-            wb = None if weight is None else weight[body]
-            rest = ~body
-            _tail_sums(
-                self.tail,
-                a[rest],
-                side[rest],
-                None if weight is None else weight[rest],
-            )
-        if ab.size:
-            index, u = bin_position(ab)
-            index[sb] += N_BINS
-            with np.errstate(over="ignore", invalid="ignore"):  # weights ~1e308
-                vals = chebyshev_moments(u, wb)
-            flat = self.moments.reshape(2 * N_BINS, _M)
-            for k in range(_M):
-                flat[:, k] += np.bincount(index, weights=vals[k], minlength=2 * N_BINS)
         self.count += n
         with np.errstate(invalid="ignore", over="ignore"):
             if weight is None:
                 self.weight += n
                 self.min_weight = min(self.min_weight, 1.0)
                 self.log_max.append(float(np.sum(m)))
+                t = np.sort(t)
             else:
                 self.weight += float(np.sum(weight))
                 self.min_weight = min(self.min_weight, float(weight.min()))
                 self.log_max.append(float(np.add.reduce(weight * m)))
+                order = np.argsort(t)
+                t, weight = t[order], weight[order]
+        if np.isnan(t[-1]):  # NaN sorts last
+            raise ValueError("The log-odds t must not be NaN.")
+        # side 0 (t >= 0, -0.0 included) has its tail at t >= T_MAX, side 1
+        # (t < 0) at t <= -T_MAX: the two ends of the sorted block
+        zero, tail0 = np.searchsorted(t, [0.0, T_MAX], side="left").tolist()
+        tail1 = int(np.searchsorted(t, -T_MAX, side="right"))
+        sides = (
+            (slice(zero, tail0), slice(tail0, n)),
+            (slice(tail1, zero), slice(0, tail1)),
+        )
+        with np.errstate(over="ignore", invalid="ignore"):  # weights ~1e308
+            for s, (body, far) in enumerate(sides):
+                a = t[body]
+                w = None if weight is None else weight[body]
+                if s == 1:  # |t| ascending
+                    a = np.negative(a[::-1])
+                    w = None if w is None else w[::-1]
+                self._add_body(self.moments[s], a, w)
+                if far.start < far.stop:
+                    _add_tail(
+                        self.tail[s],
+                        np.abs(t[far]),
+                        None if weight is None else weight[far],
+                    )
+
+    def _add_body(self, moments, a, weight):
+        """Add the moments of ascending ``a`` (all below ``T_MAX``)."""
+        if a.shape[0] == 0:
+            return
+        u = _sorted_positions(a)
+        ends = np.searchsorted(a, self._edges)
+        used = np.flatnonzero(ends[1:] != ends[:-1])
+        if self._buffer.shape[1] < a.shape[0]:
+            self._buffer = np.empty((_M, a.shape[0]))
+        columns = chebyshev_moments(u, weight, out=self._buffer[:, : a.shape[0]])
+        # a run of empty bins between two used ones adds nothing to the first
+        moments[used] += np.add.reduceat(columns, ends[used], axis=1).T
 
     def freeze(self):
         """The :class:`Summary` of everything added."""
@@ -440,8 +503,23 @@ def summarize_block(t, m, weight=None):
     return acc.freeze()
 
 
-#: Rows per block when summarising an in-memory X.
-BLOCK_SIZE = 65536
+#: Rows per block when summarising an in-memory X: the block's temporaries
+#: (about 20 arrays of this many float64) stay in a core's cache.
+BLOCK_SIZE = 32768
+
+
+def check_finite_block(X):
+    """Raise scikit-learn's ValueError if the block X holds NaN or infinity.
+
+    The builds skip the separate finite check of the validation (a pass over
+    X): a NaN or an infinity in X makes the block's sum of ``log_max`` NaN
+    or ``-inf`` (or its log-odds undefined), and only then is the block
+    checked here, which tells such X from far-out finite samples.
+    """
+    from sklearn.utils import assert_all_finite
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert_all_finite(X, input_name="X")
 
 
 def summarize_numpy(X, means, sigma, sample_weight=None, verbose=0):
@@ -450,7 +528,8 @@ def summarize_numpy(X, means, sigma, sample_weight=None, verbose=0):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Finite, float32 or float64.
+        float32 or float64. NaN or infinity raise scikit-learn's ValueError
+        (see :func:`check_finite_block`).
     means, sigma : ndarray of shape (2, n_features)
         Validated components.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -464,8 +543,20 @@ def summarize_numpy(X, means, sigma, sample_weight=None, verbose=0):
     acc = _Accumulator()
     for start in range(0, X.shape[0], BLOCK_SIZE):
         rows = slice(start, start + BLOCK_SIZE)
-        t, m = sample_terms(X[rows], means, sigma)
-        acc.add(t, m, None if sample_weight is None else sample_weight[rows])
+        try:
+            t, m = sample_terms(X[rows], means, sigma)
+        except ValueError:  # undefined log-odds: NaN in X, or far out
+            check_finite_block(X[rows])
+            raise
+        if sample_weight is None:
+            acc.add(t, m)
+            part = acc.log_max[-1]  # this block's sum of m
+        else:
+            acc.add(t, m, sample_weight[rows])
+            with np.errstate(invalid="ignore", over="ignore"):
+                part = float(np.sum(m))  # weight-0 rows included
+        if not math.isfinite(part):
+            check_finite_block(X[rows])
     return acc.freeze()
 
 
@@ -489,28 +580,20 @@ def summarize(X, means, sigma, sample_weight=None, namespace=None, verbose=0):
     return summarize_numpy(X, means, sigma, sample_weight, verbose)
 
 
-def _tail_sums(tail, a, side, weight):
-    """Add the tail sums of samples with ``a >= T_MAX`` into ``tail``."""
+def _add_tail(tail, a, weight):
+    """Add one side's tail sums (samples with ``a = |t| >= T_MAX``) into its
+    row ``tail``."""
+    ws = np.ones(a.shape[0]) if weight is None else weight
+    finite = np.isfinite(a)
+    e = np.exp(-a)
+    tail[0] += ws.sum()
+    power = ws.copy()
+    for j in range(1, N_TAIL + 1):
+        power *= e
+        tail[j] += power.sum()
+    tail[N_TAIL + 1] += ws[~finite].sum()
     with np.errstate(over="ignore"):  # sum s a beyond float64 is inf
-        _tail_sums_sides(tail, a, side, weight)
-
-
-def _tail_sums_sides(tail, a, side, weight):
-    for s in range(2):
-        sel = side == bool(s)
-        at = a[sel]
-        if at.size == 0:
-            continue
-        ws = np.ones(at.shape[0]) if weight is None else weight[sel]
-        finite = np.isfinite(at)
-        e = np.exp(-at)
-        tail[s, 0] += ws.sum()
-        power = ws.copy()
-        for j in range(1, N_TAIL + 1):
-            power *= e
-            tail[s, j] += power.sum()
-        tail[s, N_TAIL + 1] += ws[~finite].sum()
-        tail[s, N_TAIL + 2] += np.add.reduce(ws[finite] * at[finite])
+        tail[N_TAIL + 2] += np.add.reduce(ws[finite] * a[finite])
 
 
 class Sums(NamedTuple):

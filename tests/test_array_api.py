@@ -21,7 +21,14 @@ from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
 from skmix import _summary as summary_module
 from skmix._densities import check_components, sample_terms
-from skmix._summary import DEGREE, N_BINS, N_TAIL, bin_position, summarize_block
+from skmix._summary import (
+    DEGREE,
+    N_BINS,
+    N_TAIL,
+    bin_edges,
+    bin_position,
+    summarize_block,
+)
 
 MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
 RTOL = 1e-12
@@ -216,7 +223,7 @@ def test_repeated_fits_are_identical(namespace):
 def test_bin_edges_are_those_of_bin_position():
     # the sort-based build finds bins by their edges; they must be exactly
     # where skmix._summary.bin_position changes bin
-    edges = array_api.bin_edges()
+    edges = bin_edges()
     index, _ = bin_position(edges[:-1])
     np.testing.assert_array_equal(index, np.arange(N_BINS))
     index, _ = bin_position(np.nextafter(edges[1:], 0.0))
@@ -226,7 +233,7 @@ def test_bin_edges_are_those_of_bin_position():
 def _hard_log_odds(seed=0):
     """t on and next to every bin edge, at 0, -0.0, tiny, huge and infinite."""
     rng = np.random.default_rng(seed)
-    edges = array_api.bin_edges()
+    edges = bin_edges()
     special = np.concatenate(
         [
             edges,
@@ -265,11 +272,11 @@ def test_summary_built_in_the_namespace_equals_the_numpy_build(
     # the binning, against plain counting by the edges
     keep = np.ones(t.size, bool) if weight is None else weight > 0
     a, side = np.abs(t[keep]), (t[keep] < 0).astype(int)
-    body = a < array_api.bin_edges()[-1]
+    body = a < bin_edges()[-1]
     counts = np.zeros((2, N_BINS))
     np.add.at(
         counts,
-        (side[body], np.searchsorted(array_api.bin_edges(), a[body], "right") - 1),
+        (side[body], np.searchsorted(bin_edges(), a[body], "right") - 1),
         1.0 if weight is None else weight[keep][body],
     )
     # a bin's sums are differences of cumulative sums over the block, so they
@@ -327,7 +334,7 @@ def _block_summary_in(namespace, t, m, weight):
     with sklearn.config_context(array_api_dispatch=True):
         t_xp = _asarray(namespace, t)
         xp, device = array_api.array_api_namespace(t_xp)
-        edges = xp.asarray(array_api.bin_edges(), dtype=xp.float64, device=device)
+        edges = xp.asarray(bin_edges(), dtype=xp.float64, device=device)
         return array_api._block_summary(
             t_xp,
             _asarray(namespace, m),

@@ -151,3 +151,18 @@ def test_compiled_build_bins_like_numpy_at_bin_edges(kernel):
     _assert_same(kernel(X, *comp, None), _numpy(X, comp))
     weight = np.resize([0.0, 1.0, 2.5], MIN_SAMPLES)
     _assert_same(kernel(X, *comp, weight), _numpy(X, comp, weight))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, (1 << 20) + 3, -1])
+def test_compiled_build_raises_sklearn_error_for_nan_or_inf(monkeypatch, bad, where):
+    # fit skips scikit-learn's separate finite check: the kernel must raise it
+    # in any of its blocks, while finite far-out samples still fit
+    monkeypatch.delenv("SKMIX_NUMBA", raising=False)
+    X, _ = make_mixture((1 << 20) + 10, pi=0.5, random_state=0)
+    X[:4, 0] = [1e300, -1e300, np.finfo(float).max, -np.finfo(float).max]
+    pi = TwoGaussianMixturePi().fit(X).pi_
+    assert 0.0 < pi < 1.0
+    X[where, 0] = bad
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+        TwoGaussianMixturePi().fit(X)

@@ -224,3 +224,23 @@ def test_newton_reaches_the_mle_on_data_that_make_it_overshoot(
     assert res.converged
     assert np.all(res.history["diff_loglik"][1:] >= 0)
     assert abs(res.pi - mle(x, means, sigma)) < 1e-6
+
+
+def test_newton_leaves_the_boundary_when_its_step_overshoots_onto_it():
+    # found by the strategy above: from 0.5 the projected Newton step lands on
+    # pi = 0, which raises the log-likelihood, but the score there points
+    # inwards (the maximum is 0.0137); EM cannot leave 0 and the Newton step
+    # is inf / inf there, so Newton used to stop on 0 as if converged
+    r = np.random.default_rng(51633)
+    x = np.r_[r.normal(0, 4.0, 5), r.normal(5.0, 0.25, 300)][:, None]
+    means, sigma = check_components((0.0, 5.0), (4.0, 0.25), 1)
+    res = fit_newton(precompute(x, means, sigma), 0.5, tol=1e-9, max_iter=500)
+    assert res.history["pi"][1] == 0.0  # the overshoot this test is about
+    assert res.converged
+    assert abs(res.pi - mle(x, means, sigma)) < 1e-9
+    # mirrored (components swapped): the overshoot lands on pi = 1
+    means, sigma = check_components((5.0, 0.0), (0.25, 4.0), 1)
+    res = fit_newton(precompute(x, means, sigma), 0.5, tol=1e-9, max_iter=500)
+    assert res.history["pi"][1] == 1.0
+    assert res.converged
+    assert abs(res.pi - mle(x, means, sigma)) < 1e-9

@@ -216,3 +216,94 @@ def test_tail_very_near_the_boundary_with_one_outlier_is_exact():
         got = sums(summary, pi, derivatives=True)._asdict()
         for key, value in ref.items():
             assert got[key] == pytest.approx(value, rel=1e-12), (pi, key)
+
+
+def _plain_summary_arrays(t, weight):
+    """The moments and tail of the layout, one sample at a time: the bin from
+    the edges (a loop), T_k(u) by numpy.polynomial, sums by math.fsum."""
+    from numpy.polynomial import chebyshev
+
+    from skmix._summary import DEGREE, E_MIN, N_TAIL, bin_edges
+
+    edges = bin_edges()
+    terms = {}
+    tail = [[[] for _ in range(N_TAIL + 3)] for _ in range(2)]
+    for ti, wi in zip(t, weight, strict=True):
+        if wi == 0:
+            continue
+        side, a = (1, -ti) if ti < 0 else (0, ti)
+        if a >= T_MAX:
+            e = math.exp(-a)
+            tail[side][0].append(wi)
+            for j in range(1, N_TAIL + 1):
+                tail[side][j].append(wi * e**j)
+            if math.isinf(a):
+                tail[side][N_TAIL + 1].append(wi)
+            else:
+                tail[side][N_TAIL + 2].append(float(wi) * float(a))  # may be inf
+            continue
+        b = max(k for k in range(N_BINS) if edges[k] <= a)
+        if a < 0.25:  # geometric bin [2**(e-1), 2**e): u from the mantissa
+            e = b + E_MIN
+            u = 4.0 * max(a, 2.0**-64) / 2.0**e - 3.0
+        else:
+            u = 2.0 * (a - edges[b]) / (edges[b + 1] - edges[b]) - 1.0
+        for k in range(DEGREE + 1):
+            coef = np.zeros(k + 1)
+            coef[k] = 1.0
+            terms.setdefault((side, b, k), []).append(wi * chebyshev.chebval(u, coef))
+    moments = np.zeros((2, N_BINS, DEGREE + 1))
+    for key, values in terms.items():
+        moments[key] = math.fsum(values)
+    return moments, np.array([[_positive_sum(v) for v in row] for row in tail])
+
+
+def _positive_sum(values):
+    try:
+        return math.fsum(values)
+    except OverflowError:  # terms near the float64 limit: the sum is inf
+        return math.inf
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_numpy_build_equals_a_plain_transcription_at_bin_edges(weighted):
+    # |t| on, just below and just above every kind of edge: 0 (and -0.0),
+    # below the smallest geometric bin, powers of two, the switch to uniform
+    # bins at 1/4, uniform edges, the tail at 64, far and infinite tails
+    edges = [0.0, 2.0**-80, 2.0**-64, 2.0**-63, 2.0**-10, 0.125, 0.25, 0.5, 1.75]
+    edges += [63.75, 64.0, 100.0, 1e300, math.inf]
+    values = []
+    for v in edges:
+        values += [v, np.nextafter(v, 0.0), np.nextafter(v, np.inf)]
+    rng = np.random.default_rng(5)
+    values = np.r_[values, rng.uniform(0, 70, 300), np.exp(rng.uniform(-50, 1, 300))]
+    t = np.r_[values, -values, -0.0]
+    rng.shuffle(t)
+    weight = rng.choice([0.0, 1.0, 2.5, 1e-3], t.size) if weighted else None
+    summary = summarize_block(t, np.zeros_like(t), weight)
+    moments, tail = _plain_summary_arrays(
+        t, np.ones_like(t) if weight is None else weight
+    )
+    np.testing.assert_allclose(summary.moments, moments, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(summary.tail, tail, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 40_000, -1])
+def test_numpy_build_raises_sklearn_error_for_nan_or_inf(bad, where):
+    # fit skips scikit-learn's separate finite check: the build must raise it
+    # wherever the value is (first block, a middle block, the last row), while
+    # finite far-out samples (|x| up to the float64 maximum) still fit
+    from skmix import TwoGaussianMixturePi
+    from skmix._kernels import numpy_kernels_only
+
+    X, _ = make_mixture(3 * 32768 + 5, pi=0.5, random_state=0)
+    X[:4, 0] = [1e300, -1e300, np.finfo(float).max, -np.finfo(float).max]
+    with numpy_kernels_only():
+        pi = TwoGaussianMixturePi().fit(X).pi_
+        assert 0.0 < pi < 1.0
+        X[where, 0] = bad
+        with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+            TwoGaussianMixturePi().fit(X)
+        with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+            TwoGaussianMixturePi().partial_fit(X)
