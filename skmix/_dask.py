@@ -80,10 +80,12 @@ def _check_finite(block, name):
 def chunk_summary(block, weight, means, sigma):
     """Validate one chunk of rows and build its summary (on a worker)."""
     block = np.asarray(block)
-    _check_finite(block, "X")
     if block.dtype not in (np.float32, np.float64):
         block = block.astype(np.float64)
     if weight is not None:
+        # the build's own check of X (see summarize_numpy) sees only rows of
+        # positive weight
+        _check_finite(block, "X")
         weight = check_chunk_weight(weight)
     return summarize_numpy(block, means, sigma, weight)
 

@@ -277,3 +277,20 @@ def test_scalar_and_list_weights(client, data):
         _est().fit(dX, sample_weight=weight.tolist()),
         _est().fit(X, sample_weight=weight),
     )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nan_or_inf_in_a_chunk_raises(client, data, bad, weighted):
+    # each chunk's build checks its rows (weighted: also rows of weight 0)
+    X, weight = data
+    X = X.copy()
+    row = 2 * CHUNK + 7
+    X[row, 0] = bad
+    weight = weight.copy()
+    weight[row] = 0.0
+    with pytest.raises(ValueError, match=r"NaN|infinity"):
+        _est().fit(
+            da.from_array(X, chunks=(CHUNK, 1)),
+            sample_weight=weight if weighted else None,
+        )
