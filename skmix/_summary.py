@@ -146,27 +146,28 @@ def bin_position(a, xp=np):
     above. ``xp`` is the array namespace (NumPy by default); the arithmetic is
     exact (powers of two).
     """
-    if xp is not np:
-        small = a < 0.25
-        mant, expo = _frexp(a, xp)
-        y = a * (1.0 / BIN_WIDTH)
-        b = xp.floor(y)
-        index = xp.where(small, expo - E_MIN, N_GEOMETRIC - round(0.25 / BIN_WIDTH) + b)
-        u = xp.where(small, 4.0 * mant - 3.0, 2.0 * (y - b) - 1.0)
-        return xp.astype(index, xp.int64), u
+    small = a < 0.25
+    expo, u_geometric = _geometric_position(a, xp)
+    b, u_uniform = _uniform_position(a, xp)
+    index = xp.where(small, expo - E_MIN, N_GEOMETRIC - round(0.25 / BIN_WIDTH) + b)
+    return xp.astype(index, xp.int64), xp.where(small, u_geometric, u_uniform)
+
+
+def _uniform_position(a, xp=np):
+    """``floor(a / BIN_WIDTH)`` and the position in that uniform bin."""
     y = a * (1.0 / BIN_WIDTH)
-    b = np.floor(y)
-    u = y - b
-    u *= 2.0
-    u -= 1.0
-    b += N_GEOMETRIC - round(0.25 / BIN_WIDTH)
-    index = b.astype(np.intp)
-    small = np.flatnonzero(a < 0.25)
-    if small.size:
-        mant, expo = np.frexp(np.maximum(a[small], _A_MIN))
-        index[small] = expo - E_MIN
-        u[small] = 4.0 * mant - 3.0
-    return index, u
+    b = xp.floor(y)
+    return b, 2.0 * (y - b) - 1.0
+
+
+def _geometric_position(a, xp=np):
+    """The exponent ``e`` of the geometric bin ``[2**(e-1), 2**e)`` of ``a``
+    (``a`` below ``2**-64`` counted at ``2**-64``) and the position in it."""
+    if xp is np:
+        mant, expo = np.frexp(np.maximum(a, _A_MIN))
+    else:
+        mant, expo = _frexp(a, xp)
+    return expo, 4.0 * mant - 3.0
 
 
 def _frexp(a, xp):
@@ -365,18 +366,12 @@ def bin_edges():
 
 
 def _sorted_positions(a):
-    """``u`` of :func:`bin_position` for ascending ``a`` in ``[0, T_MAX)``."""
-    u = a * (1.0 / BIN_WIDTH)
-    b = np.floor(u)
-    u -= b
-    u *= 2.0
-    u -= 1.0
-    small = int(np.searchsorted(a, 0.25))  # the geometric bins: a prefix
+    """``u`` of :func:`bin_position` for ascending ``a`` in ``[0, T_MAX)``:
+    the geometric bins are a prefix."""
+    small = int(np.searchsorted(a, 0.25))
+    _, u = _uniform_position(a)
     if small:
-        mant, _ = np.frexp(np.maximum(a[:small], _A_MIN))
-        mant *= 4.0
-        mant -= 3.0
-        u[:small] = mant
+        u[:small] = _geometric_position(a[:small])[1]
     return u
 
 
