@@ -20,6 +20,14 @@ samples and the same classifier:
   calibration and EM implementations differ; the probabilities QuaPy sees are
   floored like ours (``(p + 1e-12) / (1 + K 1e-12)``), since abstention takes
   ``log(p)`` and fails on the exact zeros of trees;
+- ``emq_bcts_conv``: the same as ``emq_bcts`` (the same BCTS, the same
+  posteriors), but with QuaPy's EM run to convergence: ``EMQ.EM`` stops when
+  the prevalence estimate moves by less than ``epsilon`` in mean absolute
+  value, 1e-4 by default; here ``epsilon=1e-12``, with ``EMQ.MAX_ITER``
+  raised from 1000 to 100,000 (never reached in the runs reported);
+- ``emq_ourcal_conv``: QuaPy's EM run to convergence in the same way, on
+  *our* calibrated posteriors and source priors: the very likelihood that
+  ``ours`` maximises, so that only the solver differs (SQP against EM);
 - ``emq``: QuaPy's EMQ without calibration (the SLD algorithm);
 - ``cc``: classify and count; ``acc``: adjusted classify and count / BBSE
   (hard confusion matrix from the out-of-fold predictions, solved by least
@@ -29,9 +37,20 @@ Reported: the mean absolute error of the estimated priors against the
 realised class frequencies of the target sample, and the accuracy and
 log-loss of the adapted predictions (``unadapted``: the calibrated
 classifier without adaptation); paired differences against ``ours`` with
-their standard errors (standard deviation / sqrt(repeats)); and the coverage
-of ``ours``'s 95% intervals of the priors the target was drawn with (all
-classes pooled; the intervals are conditional on the fitted classifier).
+their standard errors (standard deviation / sqrt(repeats)); the Monte Carlo
+standard error of each method's MAE (``mae_se``, also standard deviation /
+sqrt(repeats)); the largest absolute difference between the priors of
+``ours`` and of each QuaPy EM (``prior_gap_max``, over classes and
+repetitions); and the coverage of ``ours``'s 95% intervals of the priors the
+target was drawn with (all classes pooled; the intervals are conditional on
+the fitted classifier).
+
+The log-loss clips the posterior of the true class at 1e-15. As the
+maximum-likelihood priors can be exactly 0 (and so the adapted posteriors),
+``ours`` also reports ``n_zero_priors`` (priors exactly 0) and every method
+with predictions ``n_clipped`` (samples whose true class has a posterior
+below 1e-15) and ``logloss_excl``, the log-loss over the samples *not*
+clipped for ``ours`` (the same samples for every method, so it pairs).
 
 QuaPy is optional (``pip install quapy``; its columns are left out without
 it). ``--coverage-simulation`` runs instead a simulation of the intervals'
@@ -80,7 +99,10 @@ MODELS = {
     "rf": lambda: RandomForestClassifier(n_estimators=200, random_state=0, n_jobs=1),
 }
 EPS = 1e-12  # the floor of skmix._calibration.proba_to_logits
-QUAPY_METHODS = ("emq_bcts", "emq")
+CLIP = 1e-15  # the floor of the posterior in the log-loss
+QUAPY_METHODS = ("emq_bcts", "emq_bcts_conv", "emq_ourcal_conv", "emq")
+CONV_EPSILON = 1e-12  # QuaPy's EM run to convergence: its stopping threshold
+CONV_MAX_ITER = 100_000  # and its iteration limit (EMQ.MAX_ITER is 1000)
 
 
 def acc_bbse(confusion, cc):
@@ -91,9 +113,30 @@ def acc_bbse(confusion, cc):
     return p / p.sum() if p.sum() > 0 else np.full_like(cc, 1.0 / cc.size)
 
 
-def log_loss_of(y_index, proba):
+def log_loss_of(y_index, proba, keep=None):
+    """Mean log-loss, the posterior of the true class clipped at 1e-15;
+    over the samples where ``keep`` is true if given."""
     p = proba[np.arange(len(y_index)), y_index]
-    return float(-np.mean(np.log(np.maximum(p, 1e-15))))
+    if keep is not None:
+        p = p[keep]
+    return float(-np.mean(np.log(np.maximum(p, CLIP))))
+
+
+def true_class_proba(y_index, proba):
+    return proba[np.arange(len(y_index)), y_index]
+
+
+def quapy_em(tr_prev, posteriors, converge=False):
+    """QuaPy's ``EMQ.EM``: its own stopping rule, or run to convergence
+    (``epsilon=1e-12`` and ``EMQ.MAX_ITER`` raised, restored afterwards)."""
+    if not converge:
+        return EMQ.EM(tr_prev, posteriors)
+    max_iter = EMQ.MAX_ITER  # EM reads the class attribute EMQ.MAX_ITER
+    EMQ.MAX_ITER = CONV_MAX_ITER
+    try:
+        return EMQ.EM(tr_prev, posteriors, epsilon=CONV_EPSILON)
+    finally:
+        EMQ.MAX_ITER = max_iter
 
 
 def floored(proba):
@@ -139,7 +182,7 @@ def prepare(dataset, model_name, seed):
             emq_bcts.aggregation_fit(floored(oof), y_src)
         emq = EMQ(classifier=ours.estimator_, fit_classifier=False)
         emq.train_prevalence = np.bincount(y_src_i, minlength=K) / len(y_src_i)
-        refs.update(emq_bcts=emq_bcts, emq=emq)
+        refs.update(emq_bcts=emq_bcts, emq_bcts_conv=emq_bcts, emq=emq)
         # both BCTS fits, scored on the same objective (the mean negative
         # log-likelihood of the out-of-fold labels)
         cal = emq_bcts.calibration_function
@@ -193,19 +236,27 @@ def one_repetition(prep, idx, truth, priors):
     unadapted = prep["unadapted"].predict_proba(X)
     out["unadapted"] = {"acc": float(np.mean(unadapted.argmax(1) == y_i))}
     out["unadapted"]["logloss"] = log_loss_of(y_i, unadapted)
+    keep = None  # the samples whose true class ours does not give < 1e-15
     for name, adapter in (("ours", ours), ("ours_nocal", nocal)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             adapter.adapt(X)
         proba = adapter.predict_proba(X)
+        p_true = true_class_proba(y_i, proba)
+        if name == "ours":
+            keep = p_true >= CLIP
         out[name] = {
             "mae": float(np.mean(np.abs(adapter.priors_ - truth))),
             "acc": float(np.mean(proba.argmax(1) == y_i)),
             "logloss": log_loss_of(y_i, proba),
+            "logloss_excl": log_loss_of(y_i, proba, keep),
+            "n_clipped": int(np.sum(p_true < CLIP)),
             "n_iter": int(adapter.n_iter_),
             "warned": len(caught) > 0,
         }
         if name == "ours":
+            out[name]["n_zero_priors"] = int(np.sum(adapter.priors_ == 0))
+            out[name]["n_zero_proba"] = int(np.sum(p_true == 0))
             # the intervals are for the priors the target was drawn with (the
             # realised frequencies vary around them multinomially)
             low, high = adapter.confidence_interval(0.05).T
@@ -215,18 +266,29 @@ def one_repetition(prep, idx, truth, priors):
     out["cc"] = {"mae": float(np.mean(np.abs(cc - truth)))}
     acc = acc_bbse(prep["refs"]["confusion"], cc)
     out["acc"] = {"mae": float(np.mean(np.abs(acc - truth)))}
+    refs = prep["refs"]
     for name in QUAPY_METHODS:
-        if name not in prep["refs"]:
+        if name == "emq_ourcal_conv":
+            if "emq" not in refs:
+                continue
+            # our calibrated posteriors and source priors: our likelihood
+            tr_prev, posteriors = ours.source_priors_, unadapted
+        elif name in refs:
+            emq = refs[name]
+            tr_prev = emq.train_prevalence
+            posteriors = emq._calibrate_if_requested(floored(raw))
+        else:
             continue
-        emq = prep["refs"][name]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            posteriors = emq._calibrate_if_requested(floored(raw))
-            priors, proba = EMQ.EM(emq.train_prevalence, posteriors)
+            q, proba = quapy_em(tr_prev, posteriors, converge=name.endswith("_conv"))
         out[name] = {
-            "mae": float(np.mean(np.abs(priors - truth))),
+            "mae": float(np.mean(np.abs(q - truth))),
+            "prior_gap": float(np.max(np.abs(q - ours.priors_))),
             "acc": float(np.mean(proba.argmax(1) == y_i)),
             "logloss": log_loss_of(y_i, proba),
+            "logloss_excl": log_loss_of(y_i, proba, keep),
+            "n_clipped": int(np.sum(true_class_proba(y_i, proba) < CLIP)),
             "warned": len(caught) > 0,
         }
     return out
@@ -242,7 +304,14 @@ def summarise(reps):
         for metric in reps[0][m]:
             values = np.array([rep[m][metric] for rep in reps], dtype=float)
             summary[m][metric] = float(values.mean())
-            if m != "ours" and metric in ("mae", "acc", "logloss"):
+            if metric == "mae":  # Monte Carlo standard error of the mean
+                sd = values.std(ddof=1) if r > 1 else float("nan")
+                summary[m]["mae_se"] = float(sd / np.sqrt(r))
+            if metric == "prior_gap":
+                summary[m]["prior_gap_max"] = float(values.max())
+            if metric.startswith("n_"):
+                summary[m][f"{metric}_total"] = int(values.sum())
+            if m != "ours" and metric in ("mae", "acc", "logloss", "logloss_excl"):
                 ours = np.array([rep["ours"][metric] for rep in reps], dtype=float)
                 diff = ours - values
                 se = float(diff.std(ddof=1) / np.sqrt(r)) if r > 1 else float("nan")
@@ -270,6 +339,7 @@ def run(datasets, models, sizes, alphas, repeats, seed=0, verbose=True):
                         "n": n,
                         "alpha": alpha,
                         "repeats": repeats,
+                        "n_classes": prep["K"],
                         "inv_temperature": prep["inv_temperature"],
                         "calibration_loss": prep["calibration_loss"],
                         "fit_seconds": prep["fit_seconds"],
@@ -290,6 +360,15 @@ def _fmt_diff(s, m, metric, scale=1.0, digits=3):
     return f"{d:+.{digits}f} ± {se:.{digits}f}"
 
 
+def _fmt_diff_e(s, m, metric):
+    """A paired difference and its standard error, absolute, in e-notation."""
+    if m not in s or f"ours_minus_{metric}" not in s[m]:
+        return "-"
+    return (
+        f"{s[m][f'ours_minus_{metric}']:+.1e} ± {s[m][f'ours_minus_{metric}_se']:.1e}"
+    )
+
+
 def print_row(row):
     s = row["summary"]
 
@@ -300,7 +379,8 @@ def print_row(row):
         f"{row['dataset']:>13} {row['model']:>3} n={row['n']:<5} a={row['alpha']:<4}"
         f" MAE x100: ours {mae('ours')} emq_bcts {mae('emq_bcts')} "
         f"nocal {mae('ours_nocal')} emq {mae('emq')} cc {mae('cc')} acc {mae('acc')}"
-        f" | ours-emq_bcts {_fmt_diff(s, 'emq_bcts', 'mae', 100)}"
+        f" | ours-emq_bcts {_fmt_diff_e(s, 'emq_bcts', 'mae')}"
+        f" ours-emq_bcts_conv {_fmt_diff_e(s, 'emq_bcts_conv', 'mae')}"
         f" | ours-nocal {_fmt_diff(s, 'ours_nocal', 'mae', 100)}"
         f" | acc% unadapted {100 * s['unadapted']['acc']:.1f}"
         f" ours {100 * s['ours']['acc']:.1f}"
@@ -350,6 +430,52 @@ def markdown(rows):
             f"{acc('unadapted')} | {acc('ours')} | {acc('emq_bcts')} | "
             f"{acc('ours_nocal')} | {ll('unadapted')} | {ll('ours')} | "
             f"{_fmt_diff(s, 'emq_bcts', 'logloss', digits=4)} | {ll('ours_nocal')} |"
+        )
+    if not any("emq_bcts_conv" in row["summary"] for row in rows):
+        return "\n".join(lines)
+    lines += [
+        "",
+        "| data | model | n | alpha | ours | EMQ-BCTS | EMQ-BCTS, converged |"
+        " ours - EMQ-BCTS | ours - EMQ-BCTS, converged |"
+        " max abs. prior diff., ours vs converged |"
+        " max abs. prior diff., ours vs EM on our posteriors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        s = row["summary"]
+
+        def mae_se(m, s=s):
+            return f"{100 * s[m]['mae']:.3f} ± {100 * s[m]['mae_se']:.3f}"
+
+        lines.append(
+            f"| {row['dataset']} | {row['model']} | {row['n']} | {row['alpha']} | "
+            f"{mae_se('ours')} | {mae_se('emq_bcts')} | {mae_se('emq_bcts_conv')} | "
+            f"{_fmt_diff_e(s, 'emq_bcts', 'mae')} | "
+            f"{_fmt_diff_e(s, 'emq_bcts_conv', 'mae')} | "
+            f"{s['emq_bcts_conv']['prior_gap_max']:.1e} | "
+            f"{s['emq_ourcal_conv']['prior_gap_max']:.1e} |"
+        )
+    lines += [
+        "",
+        "| data | model | n | alpha | priors exactly 0 (ours) |"
+        " samples clipped: ours / EMQ-BCTS / converged |"
+        " log-loss: ours - EMQ-BCTS | ours - EMQ-BCTS, converged |"
+        " ours - EMQ-BCTS, clipped left out | ours - converged, clipped left out |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        s = row["summary"]
+        r, K = row["repeats"], row.get("n_classes", "K")
+        clipped = " / ".join(
+            str(s[m]["n_clipped_total"]) for m in ("ours", "emq_bcts", "emq_bcts_conv")
+        )
+        lines.append(
+            f"| {row['dataset']} | {row['model']} | {row['n']} | {row['alpha']} | "
+            f"{s['ours']['n_zero_priors_total']} of {r * K} | {clipped} | "
+            f"{_fmt_diff(s, 'emq_bcts', 'logloss', digits=4)} | "
+            f"{_fmt_diff(s, 'emq_bcts_conv', 'logloss', digits=4)} | "
+            f"{_fmt_diff(s, 'emq_bcts', 'logloss_excl', digits=4)} | "
+            f"{_fmt_diff(s, 'emq_bcts_conv', 'logloss_excl', digits=4)} |"
         )
     return "\n".join(lines)
 

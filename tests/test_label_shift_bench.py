@@ -71,3 +71,67 @@ def test_coverage_simulation_runs(bench):
         assert row["repeats"] == 20 and len(row["coverage"]) == 3
         assert 0.5 <= min(row["coverage"]) <= max(row["coverage"]) <= 1
         assert all(0 < se < 0.1 for se in row["mean_stderr"])
+
+
+def test_summarise_standard_errors_maxima_and_totals(bench):
+    """Checked against a direct computation on made-up repetitions."""
+    rng = np.random.default_rng(1)
+    reps = [
+        {
+            "ours": {"mae": rng.random(), "logloss": rng.random(), "n_zero_priors": 2},
+            "emq_bcts_conv": {
+                "mae": rng.random(),
+                "logloss": rng.random(),
+                "prior_gap": rng.random(),
+            },
+        }
+        for _ in range(7)
+    ]
+    s = bench["summarise"](reps)
+    ours = np.array([r["ours"]["mae"] for r in reps])
+    ref = np.array([r["emq_bcts_conv"]["mae"] for r in reps])
+    assert s["ours"]["mae_se"] == pytest.approx(np.std(ours, ddof=1) / np.sqrt(7))
+    assert s["emq_bcts_conv"]["mae_se"] == pytest.approx(
+        np.std(ref, ddof=1) / np.sqrt(7)
+    )
+    diff = ours - ref
+    assert s["emq_bcts_conv"]["ours_minus_mae"] == pytest.approx(diff.mean())
+    assert s["emq_bcts_conv"]["ours_minus_mae_se"] == pytest.approx(
+        np.std(diff, ddof=1) / np.sqrt(7)
+    )
+    gaps = [r["emq_bcts_conv"]["prior_gap"] for r in reps]
+    assert s["emq_bcts_conv"]["prior_gap_max"] == max(gaps)
+    assert s["ours"]["n_zero_priors_total"] == 14
+
+
+def test_log_loss_clips_and_leaves_out(bench):
+    proba = np.array([[0.9, 0.1], [0.0, 1.0], [0.5, 0.5]])
+    y = np.array([0, 0, 1])
+    full = -(np.log(0.9) + np.log(1e-15) + np.log(0.5)) / 3
+    assert bench["log_loss_of"](y, proba) == pytest.approx(full)
+    keep = np.array([True, False, True])
+    kept = -(np.log(0.9) + np.log(0.5)) / 2
+    assert bench["log_loss_of"](y, proba, keep) == pytest.approx(kept)
+
+
+def test_quapy_em_run_to_convergence_reaches_the_maximum(bench):
+    """QuaPy's EM with epsilon=1e-12 meets the optimality conditions of the
+    likelihood (an independent check: the gradient, not another solver), and
+    leaves QuaPy's iteration limit as it was."""
+    pytest.importorskip("quapy")  # optional: only the benchmark uses it
+    from _label_shift_reference import exact_posteriors, make_gaussian_classes
+    from quapy.method.aggregative import EMQ
+
+    train = np.full(3, 1 / 3)
+    X, _ = make_gaussian_classes(3000, [0.6, 0.4, 0.0], random_state=0)
+    post = exact_posteriors(X, train)
+    max_iter = EMQ.MAX_ITER
+    q, _ = bench["quapy_em"](train, post, converge=True)
+    assert max_iter == EMQ.MAX_ITER
+    ratio = post / train
+    grad = (ratio / (ratio @ q)[:, None]).mean(axis=0)  # d loglik / n d q_k
+    # KKT on the simplex: grad_k = 1 where q_k > 0, grad_k <= 1 where q_k = 0
+    assert np.all(grad <= 1 + 1e-8)
+    assert np.all(np.abs(q * (grad - 1)) < 1e-9)
+    q_default, _ = bench["quapy_em"](train, post)
+    assert np.max(np.abs(q_default - q)) > 1e-7  # QuaPy's own rule stops early
