@@ -56,7 +56,7 @@ def _prepare(xp, A, s, offset):
     if s is None:
         s = xp.ones_like(m)
     L = xp.where((s > 0)[:, None], L, xp.ones_like(L))
-    const = xp.sum(s * m)
+    const = blocks.wsum(xp, s, m)
     return L, s, const
 
 
