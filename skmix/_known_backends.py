@@ -73,8 +73,8 @@ def _block_sums(xp, L, s, what, args):
         return [blocks.loglik(xp, s, u), blocks.gradient(L, s, u)]
     if what == "step":  # from x along p by a: the gain, the new gradient
         _, p, a = args
-        v = a * (L @ p)
-        return [blocks.gain(xp, s, u, v), blocks.gradient(L, s, u + v)]
+        v = L @ p
+        return [blocks.gain(xp, s, u, v, a), blocks.gradient(L, s, u + a * v)]
     if what == "hessian":
         cols = args[1]
         return [blocks.hessian(xp, L, xp.sqrt(s), u, cols)]

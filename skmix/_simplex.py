@@ -234,7 +234,7 @@ class DenseProblem:
     def gain(self, a):
         """``sum s log(L (x + a p)) - sum s log(L x)``, sample by sample."""
         with np.errstate(divide="ignore"):
-            return float(blocks.gain(np, self.s, self.u, a * self.v))
+            return float(blocks.gain(np, self.s, self.u, self.v, a))
 
     def accept(self, a):
         """Move to ``x + a p``; the gradient there (one pass)."""
