@@ -5,8 +5,9 @@ reductions over the samples. :class:`ChunkedProblem` provides them for data
 held elsewhere: row chunks of a dask array, persisted on their workers, or
 one array of an Array API namespace (PyTorch, CuPy, array-api-strict) on its
 device. Each reduction runs the same per-block function (:func:`_block_sums`,
-written with the Array API standard's functions only) on every block and adds
-the results on the host: ``K`` or ``K + 1`` numbers per block for EM and a
+the formulas of :mod:`skmix._simplex_blocks`, which NumPy's
+:class:`~skmix._simplex.DenseProblem` maps too) on every block and adds the
+results on the host: ``K`` or ``K + 1`` numbers per block for EM and a
 line-search step (each also returns the gradient at its new point, so an EM
 iteration is one reduction), ``|W|^2`` for a Hessian on a working set.
 Nothing of the size of the data comes back.
@@ -16,6 +17,7 @@ import math
 
 import numpy as np
 
+from . import _simplex_blocks as blocks
 from ._compat import _convert_to_numpy
 from ._dask import check_chunk_weight
 
@@ -54,32 +56,31 @@ def _prepare(xp, A, s, offset):
     if s is None:
         s = xp.ones_like(m)
     L = xp.where((s > 0)[:, None], L, xp.ones_like(L))
-    const = xp.sum(s * m)
+    const = blocks.wsum(xp, s, m)
     return L, s, const
 
 
 def _block_sums(xp, L, s, what, args):
-    """One block's share of a reduction; see :class:`ChunkedProblem`."""
+    """One block's share of a reduction; see :class:`ChunkedProblem`.
+
+    ``u = L x`` is computed here, at the point ``x`` passed (no per-sample
+    state is kept between reductions), then the formulas of
+    :mod:`skmix._simplex_blocks` are applied to the block.
+    """
+    x = args[0]
+    u = L @ x
     if what == "start":
-        (x,) = args
-        u = L @ x
-        return [xp.sum(s * xp.log(u)), L.T @ (s / u)]
+        return [blocks.loglik(xp, s, u), blocks.gradient(L, s, u)]
     if what == "step":  # from x along p by a: the gain, the new gradient
-        x, p, a = args
-        u = L @ x
+        _, p, a = args
         v = L @ p
-        gain = xp.sum(s * xp.log1p(a * v / u))
-        return [gain, L.T @ (s / (u + a * v))]
+        return [blocks.gain(xp, s, u, v, a), blocks.gradient(L, s, u + a * v)]
     if what == "hessian":
-        x, cols = args
-        u = L @ x
-        Z = xp.take(L, cols, axis=1) * (xp.sqrt(s) / u)[:, None]
-        return [Z.T @ Z]
+        cols = args[1]
+        return [blocks.hessian(xp, L, xp.sqrt(s), u, cols)]
     if what == "information":
-        x, support = args
-        u = L @ x
-        Z = L * (xp.sqrt(s) / u)[:, None]
-        return [Z.T @ xp.take(Z, support, axis=1), xp.sum(Z * Z, axis=0)]
+        support = args[1]
+        return list(blocks.information(xp, L, xp.sqrt(s), u, support))
     raise ValueError(what)
 
 

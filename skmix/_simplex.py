@@ -17,18 +17,19 @@ maximum has ``g_k <= 1`` for every k and ``g_k = 1`` wherever ``w_k > 0``;
 The solvers only talk to a *problem* object (:class:`DenseProblem` for arrays
 in memory; chunked problems for dask and Array API input live in
 :mod:`skmix._known_backends`) through a handful of reductions over the
-samples, so that a backend only changes how those reductions are mapped and
-summed, never a formula.
+samples, each a sum over row blocks of a formula of
+:mod:`skmix._simplex_blocks`, so that a backend only changes how those
+formulas are mapped and summed, never a formula.
 """
 
 import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg.blas import dsyrk as _syrk
 from scipy.stats import norm
 
-from ._stopping import meets_tol
+from . import _simplex_blocks as blocks
+from ._stopping import Path
 
 # The accelerated solver stops at this KKT gap (see kkt_gap)
 KKT_TOL = 1e-8
@@ -125,13 +126,16 @@ class DenseProblem:
     log u`` and the gradient ``L^T (s / u)``), ``gradient()``,
     ``hessian(cols)``, ``propose(p)`` (``v = L p``), ``gain(a)`` (``sum s
     log1p(a v / u)``: the exact change of ``sum s log(L x)`` along the step,
-    with no difference of totals), ``accept(a)`` and ``em_step``. Each pass
+    with no difference of totals), ``accept(a)`` and ``em_step``; each maps
+    the formulas of :mod:`skmix._simplex_blocks` over row blocks. Each pass
     over ``L`` works in row blocks of about a megabyte and does everything
     that the block is needed for while it is in cache: ``start`` and
     ``em_step`` are one pass each (products, logs and the new gradient);
     ``accept`` (the gradient), ``hessian`` (on the working set only, where
-    the flops are) and ``propose`` one each. The scratch state belongs to
-    one fit: a problem object is made per call and never shared.
+    the flops are) and ``propose`` one each. ``u = L x`` and ``v = L p`` are
+    kept between calls, so that ``gain`` (each step of a line search) is no
+    pass over ``L`` at all. The scratch state belongs to one fit: a problem
+    object is made per call and never shared.
     """
 
     def __init__(self, log_density, sample_weight=None, row_max=None):
@@ -146,23 +150,30 @@ class DenseProblem:
         self.s = None if s is None else np.asarray(s, dtype=np.float64)
         self.n, self.K = self.L.shape
         self.total = float(self.n if s is None else math.fsum(self.s))
-        self.const = float(_wsum(self.s, m))
+        self.const = float(blocks.wsum(np, self.s, m))
         self.sqrt_s = None if s is None else np.sqrt(self.s)
         # the stopping rule measures gains in units of the lightest sample
         self.min_weight = 1.0 if s is None else float(self.s.min())
         self.rows = max(256, (1 << 17) // self.K)
         self.u = self.v = self._g = None
 
-    def _blocks(self):
-        for start in range(0, self.n, self.rows):
-            yield slice(start, start + self.rows)
+    def _blocks(self, rows=None):
+        """Row slices of ``rows`` rows (default: blocks of about a megabyte)."""
+        rows = self.rows if rows is None else rows
+        for start in range(0, self.n, rows):
+            yield slice(start, start + rows)
+
+    def _weights(self, rows):
+        return None if self.s is None else self.s[rows]
+
+    def _sqrt_weights(self, rows):
+        return None if self.s is None else self.sqrt_s[rows]
 
     def _gradient_pass(self):
         """``g = L^T (s / u) / S`` at the cached ``u``, block by block."""
         g = np.zeros(self.K)
         for rows in self._blocks():
-            r = 1.0 / self.u[rows] if self.s is None else self.s[rows] / self.u[rows]
-            g += self.L[rows].T @ r
+            g += blocks.gradient(self.L[rows], self._weights(rows), self.u[rows])
         self._g = g / self.total
 
     # -- reductions ---------------------------------------------------------
@@ -173,12 +184,10 @@ class DenseProblem:
         g = np.zeros(self.K)
         log_d = 0.0
         for rows in self._blocks():
-            Lb = self.L[rows]
-            ub = self.u[rows]
+            Lb, ub, sb = self.L[rows], self.u[rows], self._weights(rows)
             ub[:] = Lb @ x
-            r = 1.0 / ub if self.s is None else self.s[rows] / ub
-            g += Lb.T @ r
-            log_d += _wsum(None if self.s is None else self.s[rows], np.log(ub))
+            g += blocks.gradient(Lb, sb, ub)
+            log_d += blocks.loglik(np, sb, ub)
         self._g = g / self.total
         return float(log_d)
 
@@ -206,18 +215,13 @@ class DenseProblem:
         """
         cols = np.asarray(cols)
         m = len(cols)
-        H = np.zeros((m, m), order="F")
-        scale = 1.0 / self.u if self.s is None else self.sqrt_s / self.u
-        step = max(1024, (1 << 15) // m)  # Z of about 256 KB: in cache
-        for start in range(0, self.n, step):
-            rows = slice(start, start + step)
-            sc = scale[rows]
-            Z = np.empty((len(sc), m), order="F")
-            for j, k in enumerate(cols):  # contiguous runs of column k
-                np.multiply(self.L[rows, k], sc, out=Z[:, j])
-            H = _syrk(1.0, Z, trans=1, beta=1.0, c=H, overwrite_c=True)
-        H = np.triu(H)
-        return (H + np.triu(H, 1).T) / self.total
+        H = np.zeros((m, m))
+        for rows in self._blocks(max(1024, (1 << 15) // m)):  # Z of 256 KB
+            # (L column-major: contiguous runs of each column of W)
+            H += blocks.hessian(
+                np, self.L[rows], self._sqrt_weights(rows), self.u[rows], cols
+            )
+        return H / self.total
 
     def propose(self, p):
         """Prepare a step along ``p``: ``v = L p``.
@@ -230,8 +234,7 @@ class DenseProblem:
     def gain(self, a):
         """``sum s log(L (x + a p)) - sum s log(L x)``, sample by sample."""
         with np.errstate(divide="ignore"):
-            t = np.log1p(a * self.v / self.u)
-        return float(_wsum(self.s, t))
+            return float(blocks.gain(np, self.s, self.u, self.v, a))
 
     def accept(self, a):
         """Move to ``x + a p``; the gradient there (one pass)."""
@@ -250,14 +253,11 @@ class DenseProblem:
         g = np.zeros(self.K)
         gain = 0.0
         for rows in self._blocks():
-            Lb = self.L[rows]
-            ub = self.u[rows]
+            Lb, ub, sb = self.L[rows], self.u[rows], self._weights(rows)
             with np.errstate(divide="ignore", invalid="ignore"):
-                t = np.log1p((Lb @ dw) / ub)
-            sb = None if self.s is None else self.s[rows]
-            gain += _wsum(sb, t)
+                gain += blocks.gain(np, sb, ub, Lb @ dw)
             ub[:] = Lb @ w_new
-            g += Lb.T @ (1.0 / ub if sb is None else sb / ub)
+            g += blocks.gradient(Lb, sb, ub)
         self._g = g / self.total
         return float(gain)
 
@@ -269,58 +269,30 @@ class DenseProblem:
         """
         H_cols = np.zeros((self.K, len(support)))
         diag = np.zeros(self.K)
-        scale = 1.0 / self.u if self.s is None else self.sqrt_s / self.u
         for rows in self._blocks():
-            Z = self.L[rows] * scale[rows, None]
-            H_cols += Z.T @ Z[:, support]
-            diag += np.einsum("ij,ij->j", Z, Z)
+            H_b, diag_b = blocks.information(
+                np, self.L[rows], self._sqrt_weights(rows), self.u[rows], support
+            )
+            H_cols += H_b
+            diag += diag_b
         return H_cols, diag
 
 
-def _wsum(s, t):
-    """``sum_i s_i t_i`` (``sum_i t_i`` when ``s`` is None)."""
-    return np.add.reduce(t) if s is None else np.dot(s, t)
-
-
-class _Path:
-    """The iterations as they are made: weights, log-likelihood, gains."""
-
-    def __init__(self, problem, verbose):
-        self.problem = problem
-        self.verbose = verbose
-        self.weights, self.log_d, self.diff = [], [], []
-
-    @property
-    def n_iter(self):
-        return len(self.weights) - 1
-
-    def record(self, w, log_d, diff):
-        self.weights.append(np.array(w, dtype=float))
-        self.log_d.append(log_d)
-        self.diff.append(diff)
-        if self.verbose:
-            print(
-                f"Iteration {self.n_iter:4d}  loglik = "
-                f"{self.problem.const + log_d:.6f}  diff = {diff:.3e}"
-            )
-
-    def result(self, converged, gap):
-        weights = np.array(self.weights)
-        history = {
-            "iteration": np.arange(len(weights)),
-            "loglik": self.problem.const + np.array(self.log_d),
-            "diff_loglik": np.array(self.diff),
-        }
-        for k in range(weights.shape[1]):
-            history[f"weight_{k}"] = weights[:, k].copy()
-        return SimplexResult(
-            weights=weights[-1].copy(),
-            loglik=float(self.problem.const + self.log_d[-1]),
-            n_iter=self.n_iter,
-            converged=converged,
-            kkt_gap=gap,
-            history=history,
-        )
+def _result(path, converged, gap):
+    """The :class:`SimplexResult` of a recorded path; ``history`` has a
+    column ``weight_k`` per component after the log-likelihood's."""
+    weights = np.array(path.points)
+    history = path.history(
+        trailing={f"weight_{k}": weights[:, k].copy() for k in range(weights.shape[1])}
+    )
+    return SimplexResult(
+        weights=weights[-1].copy(),
+        loglik=float(path.const + path.log_d[-1]),
+        n_iter=path.n_iter,
+        converged=converged,
+        kkt_gap=gap,
+        history=history,
+    )
 
 
 def _start(problem, w):
@@ -368,19 +340,18 @@ def fit_em(problem, weights_init, *, tol, max_iter, verbose=0):
     """
     w = np.array(weights_init, dtype=float)
     unit = getattr(problem, "min_weight", 1.0)
-    path = _Path(problem, verbose)
+    path = Path(problem.const, verbose)
     log_d = _start(problem, w)
     path.record(w, log_d, np.nan)
     converged = False
     g = problem.gradient()
     while path.n_iter < max_iter:
-        w_old = w
-        w, log_d, gain, g = _em_iteration(problem, path, w, log_d, g)
-        if meets_tol(gain, tol, unit, w_old, w):
+        w, log_d, _, g = _em_iteration(problem, path, w, log_d, g)
+        if path.meets_tol(tol, unit):
             converged = True
             break
     gap = kkt_gap(w, g)
-    return path.result(converged, gap)
+    return _result(path, converged, gap)
 
 
 def nnqp(H, c, start, *, max_iter=None):
@@ -480,7 +451,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     K = problem.K
     S = problem.total
     x = np.array(weights_init, dtype=float)
-    path = _Path(problem, verbose)
+    path = Path(problem.const, verbose)
     log_d = _start(problem, x)
     path.record(x, log_d, np.nan)
     g = problem.gradient()
@@ -574,7 +545,7 @@ def fit_sqp(problem, weights_init, *, max_iter, kkt_tol=KKT_TOL, verbose=0):
     log_d = problem.start(w)
     g = problem.gradient()
     gap = kkt_gap(w, g)
-    result = path.result(converged, gap)
+    result = _result(path, converged, gap)
     history = result.history
     history["loglik"][-1] = problem.const + log_d
     for k in range(K):

@@ -15,15 +15,17 @@ the smallest positive weight, unless it more than doubles pi's distance to
 the nearer boundary. A solver on the boundary (0 or 1) where the
 log-likelihood cannot rise inwards (the score points outwards) has reached
 the maximum and stops, converged.
+
+The path (``history``) is recorded by :class:`skmix._stopping.Path`, as
+KnownComponentsMixture's is, with a column ``pi``.
 """
 
 import math
-import time
 from typing import NamedTuple
 
 import numpy as np
 
-from ._stopping import meets_tol
+from ._stopping import Path
 from ._summary import increase, sums
 
 
@@ -38,56 +40,27 @@ class EMResult(NamedTuple):
     history: dict
 
 
-class _Path:
-    """The path as it is made (grown row by row): pi, loglik, increase."""
+def _path(summary, verbose):
+    """The recorder of the path, ``loglik`` relative to the summary's maxima."""
+    return Path(summary.total_log_max, verbose, show=lambda pi: f"pi = {pi:.10f}  ")
 
-    def __init__(self, summary, tol, verbose):
-        self.log_max = summary.total_log_max
-        # increases are compared in units of the lightest sample
-        self.unit = summary.min_weight if summary.min_weight > 0 else 1.0
-        self.tol = tol
-        self.verbose = verbose
-        self.pi, self.log_d, self.diff = [], [], []
-        self.start = time.perf_counter()
 
-    @property
-    def n_iter(self):
-        return len(self.pi) - 1
+def _unit(summary):
+    """Increases are compared in units of the lightest sample."""
+    return summary.min_weight if summary.min_weight > 0 else 1.0
 
-    def record(self, pi, log_d, diff):
-        """Add a row; return whether this iteration meets the stopping rule."""
-        self.pi.append(pi)
-        self.log_d.append(log_d)
-        self.diff.append(diff)
-        if self.verbose:
-            with np.errstate(invalid="ignore"):
-                loglik = self.log_max + log_d
-            print(
-                f"Iteration {self.n_iter:4d}  pi = {pi:.10f}  "
-                f"loglik = {loglik:.6f}  diff = {diff:.3e}  "
-                f"({time.perf_counter() - self.start:.3f} s)"
-            )
-        if self.n_iter == 0:
-            return False
-        return meets_tol(diff, self.tol, self.unit, self.pi[-2], pi)
 
-    def result(self, converged, n_evaluations):
-        with np.errstate(invalid="ignore"):
-            loglik = self.log_max + np.array(self.log_d)
-        history = {
-            "iteration": np.arange(len(self.pi)),
-            "pi": np.array(self.pi),
-            "loglik": loglik,
-            "diff_loglik": np.array(self.diff),
-        }
-        return EMResult(
-            pi=float(self.pi[-1]),
-            loglik=float(loglik[-1]),
-            n_iter=self.n_iter,
-            converged=converged,
-            n_evaluations=n_evaluations,
-            history=history,
-        )
+def _result(path, converged, n_evaluations):
+    """The :class:`EMResult` of a recorded path (``pi`` after ``iteration``)."""
+    history = path.history(leading={"pi": np.array(path.points)})
+    return EMResult(
+        pi=float(path.points[-1]),
+        loglik=float(history["loglik"][-1]),
+        n_iter=path.n_iter,
+        converged=converged,
+        n_evaluations=n_evaluations,
+        history=history,
+    )
 
 
 def em_step(summary, s):
@@ -120,7 +93,7 @@ def fit_em(summary, pi_init, *, tol, max_iter, verbose=0):
         ``history`` is a dict of arrays ``iteration``, ``pi``, ``loglik``
         (total) and ``diff_loglik`` (NaN in row 0).
     """
-    path = _Path(summary, tol, verbose)
+    path, unit = _path(summary, verbose), _unit(summary)
     pi = float(pi_init)
     s = sums(summary, pi)
     path.record(pi, s.log_d, math.nan)
@@ -131,10 +104,11 @@ def fit_em(summary, pi_init, *, tol, max_iter, verbose=0):
         diff = increase(summary, pi, new_pi)
         pi, s = new_pi, sums(summary, new_pi)
         n_eval += 2
-        if path.record(pi, s.log_d, diff):
+        path.record(pi, s.log_d, diff)
+        if path.meets_tol(tol, unit):
             converged = True
             break
-    return path.result(converged, n_eval)
+    return _result(path, converged, n_eval)
 
 
 def _newton_candidates(pi, s, summary):
@@ -167,7 +141,7 @@ def fit_newton(summary, pi_init, *, tol, max_iter, verbose=0):
     log-likelihood (the maximum to rounding) or on the boundary with the score
     pointing outwards.
     """
-    path = _Path(summary, tol, verbose)
+    path, unit = _path(summary, verbose), _unit(summary)
     pi = float(pi_init)
     s = sums(summary, pi, derivatives=True)
     path.record(pi, s.log_d, math.nan)
@@ -184,8 +158,8 @@ def fit_newton(summary, pi_init, *, tol, max_iter, verbose=0):
             break
         pi, s = candidate, sums(summary, candidate, derivatives=True)
         n_eval += 1
-        meets = path.record(pi, s.log_d, diff)
-        if meets or _kkt_boundary(pi, s):
+        path.record(pi, s.log_d, diff)
+        if path.meets_tol(tol, unit) or _kkt_boundary(pi, s):
             converged = True
             break
-    return path.result(converged, n_eval)
+    return _result(path, converged, n_eval)

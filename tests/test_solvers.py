@@ -1,3 +1,6 @@
+import math
+import warnings
+
 import numpy as np
 import pytest
 from _helpers import random_problem
@@ -9,6 +12,7 @@ from scipy.optimize import brentq
 from skmix import make_mixture
 from skmix._densities import check_components
 from skmix._solvers import fit_em, fit_newton
+from skmix._stopping import Path
 from skmix._summary import summarize_numpy, sums
 
 
@@ -244,3 +248,41 @@ def test_newton_leaves_the_boundary_when_its_step_overshoots_onto_it():
     assert res.history["pi"][1] == 1.0
     assert res.converged
     assert abs(res.pi - mle(x, means, sigma)) < 1e-9
+
+
+def test_path_records_rows_and_builds_the_history(capsys):
+    # the recorder of both estimators' solvers (skmix._stopping.Path)
+    path = Path(-100.0, verbose=1, show=lambda p: f"p = {p}  ")
+    rows = [(0.5, -3.0, math.nan), (0.6, -2.0, 1.0), (0.6000001, -1.99999, 1e-5)]
+    for row in rows:
+        path.record(*row)
+    assert path.n_iter == 2
+    history = path.history(
+        leading={"pi": np.array([r[0] for r in rows])}, trailing={"x": np.ones(3)}
+    )
+    assert list(history) == ["iteration", "pi", "loglik", "diff_loglik", "x"]
+    np.testing.assert_array_equal(history["iteration"], [0, 1, 2])
+    np.testing.assert_allclose(
+        history["loglik"], [-103.0, -102.0, -101.99999], rtol=1e-15
+    )
+    assert np.isnan(history["diff_loglik"][0])
+    assert history["diff_loglik"][1:].tolist() == [1.0, 1e-5]
+    # the rule on the last iteration: gain 1e-5 in units of the lightest sample
+    assert path.meets_tol(1e-4, unit=1.0)
+    assert not path.meets_tol(1e-4, unit=0.01)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith(
+        "Iteration    1  p = 0.6  loglik = -102.000000  diff = 1.000e+00  ("
+    )
+    # a row 0 never meets tol; leaving the boundary does not either
+    start = Path(0.0, verbose=0)
+    start.record(np.array([1e-12, 1 - 1e-12]), -1.0, math.nan)
+    assert not start.meets_tol(1.0, 1.0)
+    start.record(np.array([3e-12, 1 - 3e-12]), -1.0, 0.0)
+    assert not start.meets_tol(1.0, 1.0)
+    # a density of 0 (log_d = -inf) is a log-likelihood of -inf, silently
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        start.record(np.array([0.5, 0.5]), -math.inf, math.nan)
+        assert start.loglik()[-1] == -math.inf
