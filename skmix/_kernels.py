@@ -150,9 +150,8 @@ def _build(
     rows = np.empty(chunk, np.int64)
     us = np.empty(chunk)
     ws = np.ones(chunk)
-    counts = np.zeros(n_rows, np.int64)
-    offs = np.zeros(n_rows, np.int64)
-    touched = np.empty(n_rows, np.int64)
+    counts = np.zeros(n_rows + 1, np.int64)
+    offs = np.zeros(n_rows + 1, np.int64)
     su = np.empty(chunk)
     sw = np.empty(chunk)
     a_buf = np.empty(chunk)
@@ -269,12 +268,12 @@ def _build(
                 continue
             w = ws[i]
             if w == 0.0:
-                rows[i] = -1
+                rows[i] = n_rows
                 continue
             if t != t:
                 return start + i
             side = 1 if t < 0.0 else 0
-            rows[i] = -1
+            rows[i] = n_rows
             e = math.exp(-a)
             tail[side, 0] += w
             p = w
@@ -285,40 +284,34 @@ def _build(
                 tail[side, n_tail + 1] += w
             else:
                 tail[side, n_tail + 2] += w * a
-        # phase C: a counting sort of the chunk by row, then each row's
+        # phase C: a counting sort of the chunk by row (tail samples and
+        # samples of weight 0 in the spare row n_rows), then each row's
         # Chebyshev moments summed in registers
-        nt = 0
         for i in range(size):
-            r = rows[i]
-            if r >= 0:
-                if counts[r] == 0:
-                    touched[nt] = r
-                    nt += 1
-                counts[r] += 1
+            counts[rows[i]] += 1
         pos = 0
-        for j in range(nt):
-            r = touched[j]
+        for r in range(n_rows + 1):
             offs[r] = pos
             pos += counts[r]
         for i in range(size):
             r = rows[i]
-            if r >= 0:
-                p = offs[r]
-                su[p] = us[i]
-                if weight is not None:  # else ws (all 1) serves as sorted weights
-                    sw[p] = ws[i]
-                offs[r] = p + 1
+            p = offs[r]
+            su[p] = us[i]
+            if weight is not None:  # else ws (all 1) serves as sorted weights
+                sw[p] = ws[i]
+            offs[r] = p + 1
         pos = 0
-        for j in range(nt):
-            r = touched[j]
+        sorted_w = ws if weight is None else sw
+        for r in range(n_rows):
             c = counts[r]
-            counts[r] = 0
-            sorted_w = ws if weight is None else sw
-            if degree == 8:
-                _moments8(moments, r, su, sorted_w, pos, pos + c)
-            else:
-                _moments(moments, r, su, sorted_w, pos, pos + c)
-            pos += c
+            if c > 0:
+                counts[r] = 0
+                if degree == 8:
+                    _moments8(moments, r, su, sorted_w, pos, pos + c)
+                else:
+                    _moments(moments, r, su, sorted_w, pos, pos + c)
+                pos += c
+        counts[n_rows] = 0
     scalars[0] = total_w
     scalars[1] = count
     scalars[2] = min_w
