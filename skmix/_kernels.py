@@ -93,8 +93,40 @@ def _moments(moments, row, u, w, lo, hi):
             t_cur = t_next
 
 
+def _feature_terms(
+    col, start, size, first, m0, m1, p0, p1, linear, dj, cj, fj, lj, t, q0, q1
+):
+    """Phase A for one feature: add its log-odds and squared distances over
+    rows ``start .. start + size`` of the column ``col`` into ``t``, ``q0``,
+    ``q1`` (the first feature writes them).
+
+    A separate function so that it is compiled for a contiguous column (one
+    feature: its loads vectorise) and for a strided one (several features).
+    """
+    if linear:
+        for i in range(size):
+            x = float(col[start + i])
+            z0 = (x - m0) * p0
+            z1 = (x - m1) * p1
+            q0[i] = (0.0 if first else q0[i]) + z0 * z0
+            q1[i] = (0.0 if first else q1[i]) + z1 * z1
+            t[i] = (0.0 if first else t[i]) + dj * ((x - cj) * p0)
+    else:
+        for i in range(size):
+            x = float(col[start + i])
+            z0 = (x - m0) * p0
+            z1 = (x - m1) * p1
+            q0[i] = (0.0 if first else q0[i]) + z0 * z0
+            q1[i] = (0.0 if first else q1[i]) + z1 * z1
+            term = 0.5 * (z1 - z0) * (z1 + z0)
+            if term != term:  # both distances overflowed
+                term = fj
+            t[i] = (0.0 if first else t[i]) + (term + lj)
+
+
 def _build(
     X,
+    X1,
     weight,
     mu0,
     mu1,
@@ -170,28 +202,27 @@ def _build(
         # phase A, feature by feature over the chunk: the log-odds and the
         # squared distances (the first feature adds to 0.0: no zeroing pass)
         for j in range(d):
-            m0, m1, p0, p1 = mu0[j], mu1[j], inv0[j], inv1[j]
-            if linear[j]:
-                dj, cj = delta[j], mid[j]
-                for i in range(size):
-                    x = float(X[start + i, j])
-                    z0 = (x - m0) * p0
-                    z1 = (x - m1) * p1
-                    q0_arr[i] = (0.0 if j == 0 else q0_arr[i]) + z0 * z0
-                    q1_arr[i] = (0.0 if j == 0 else q1_arr[i]) + z1 * z1
-                    t_arr[i] = (0.0 if j == 0 else t_arr[i]) + dj * ((x - cj) * p0)
+            args = (
+                start,
+                size,
+                j == 0,
+                mu0[j],
+                mu1[j],
+                inv0[j],
+                inv1[j],
+                linear[j],
+                delta[j],
+                mid[j],
+                far_sign[j] * math.inf,
+                log_ratio[j],
+                t_arr,
+                q0_arr,
+                q1_arr,
+            )
+            if d == 1:  # X1: the contiguous column
+                _feature_terms(X1, *args)
             else:
-                fj, lj = far_sign[j] * math.inf, log_ratio[j]
-                for i in range(size):
-                    x = float(X[start + i, j])
-                    z0 = (x - m0) * p0
-                    z1 = (x - m1) * p1
-                    q0_arr[i] = (0.0 if j == 0 else q0_arr[i]) + z0 * z0
-                    q1_arr[i] = (0.0 if j == 0 else q1_arr[i]) + z1 * z1
-                    term = 0.5 * (z1 - z0) * (z1 + z0)
-                    if term != term:  # both distances overflowed
-                        term = fj
-                    t_arr[i] = (0.0 if j == 0 else t_arr[i]) + (term + lj)
+                _feature_terms(X[:, j], *args)
         # phase B1, without branches (vectorises): per sample the weighted
         # larger log-density, and the row and position of its bin. The
         # geometric bins take the exponent and mantissa of |t| from its bits
@@ -327,6 +358,8 @@ def _build(
     return -1
 
 
+_EMPTY = np.empty(0)
+
 # Rows per call of the compiled loop: the NumPy view of a block is all that is
 # made per call, and the per-block sums of log_max are added exactly.
 BLOCK = 1 << 20
@@ -364,8 +397,13 @@ def _summarize_with(compiled):
         for start in range(0, X.shape[0], BLOCK):
             rows = slice(start, start + BLOCK)
             scalars = np.array([totals[0], totals[1], totals[2], 0.0, 0.0])
+            block = X[rows]
+            # one feature: its column as a contiguous 1-D array (a view of a
+            # C- or F-ordered X; a copy of this block if X is strided)
+            column = np.ascontiguousarray(block[:, 0]) if n_features == 1 else _EMPTY
             bad = compiled(
-                X[rows],
+                block,
+                column,
                 sample_weight[rows] if has_weight else None,
                 mu0,
                 mu1,
@@ -428,6 +466,9 @@ def _compile(numba, cache):
             _moments8
         ),
         "_moments": numba.njit(cache=cache, nogil=True)(_moments),
+        "_feature_terms": numba.njit(cache=cache, fastmath=False, nogil=True)(
+            _feature_terms
+        ),
     }
     build = types.FunctionType(
         _build.__code__, {**_build.__globals__, **helpers}, "_build"
