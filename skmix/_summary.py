@@ -213,11 +213,20 @@ def chebyshev_moments(u, weight=None, out=None):
     else:
         out[0] = weight
         np.multiply(u, weight, out=out[1])
+    _chebyshev_recurrence(u, out[0], out[1], out[2:])
+    return out
+
+
+def _chebyshev_recurrence(u, first, second, out):
+    """Rows ``s T_2(u), s T_3(u), ...`` into ``out`` from ``s T_0`` and ``s
+    T_1`` (``first``, ``second``: arrays, or 1.0 and ``u`` without weights):
+    ``s T_k = 2 u (s T_{k-1}) - s T_{k-2}``, the weight riding along."""
     two_u = u + u
-    for k in range(2, _M):
-        # s T_k = 2 u (s T_{k-1}) - s T_{k-2}: the weight rides along
-        np.multiply(two_u, out[k - 1], out=out[k])
-        out[k] -= out[k - 2]
+    previous, current = first, second
+    for k in range(out.shape[0]):
+        np.multiply(two_u, current, out=out[k])
+        out[k] -= previous
+        previous, current = current, out[k]
     return out
 
 
@@ -455,9 +464,18 @@ class _Accumulator:
         used = np.flatnonzero(ends[1:] != ends[:-1])
         if self._buffer.shape[1] < a.shape[0]:
             self._buffer = np.empty((_M, a.shape[0]))
-        columns = chebyshev_moments(u, weight, out=self._buffer[:, : a.shape[0]])
-        # a run of empty bins between two used ones adds nothing to the first
-        moments[used] += np.add.reduceat(columns, ends[used], axis=1).T
+        buffer = self._buffer[:, : a.shape[0]]
+        # a run of empty bins between two used ones adds nothing to the
+        # reduceat sum of the used bin before it
+        starts = ends[used]
+        if weight is None:  # T_0 = 1 and T_1 = u need no rows of their own
+            moments[used, 0] += ends[used + 1] - starts
+            moments[used, 1] += np.add.reduceat(u, starts)
+            rows = _chebyshev_recurrence(u, 1.0, u, buffer[: _M - 2])
+            moments[used, 2:] += np.add.reduceat(rows, starts, axis=1).T
+        else:
+            columns = chebyshev_moments(u, weight, out=buffer)
+            moments[used] += np.add.reduceat(columns, starts, axis=1).T
 
     def freeze(self):
         """The :class:`Summary` of everything added."""
