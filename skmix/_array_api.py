@@ -80,13 +80,14 @@ def sample_terms(X, means, sigma, xp, device):
             xj = X[:, j]
             mu0, mu1 = float(means[0, j]), float(means[1, j])
             s0, s1 = float(sigma[0, j]), float(sigma[1, j])
-            z0 = (xj - mu0) / s0
-            z1 = (xj - mu1) / s1
+            inv0, inv1 = 1.0 / s0, 1.0 / s1  # as the NumPy and compiled builds
+            z0 = (xj - mu0) * inv0
+            z1 = (xj - mu1) * inv1
             sq[0] = sq[0] + z0 * z0
             sq[1] = sq[1] + z1 * z1
             if s0 == s1:
-                delta = (mu0 - mu1) / s0
-                lo = lo + delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) / s0)
+                delta = (mu0 - mu1) * inv0
+                lo = lo + delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) * inv0)
             else:
                 term = 0.5 * (z1 - z0) * (z1 + z0)
                 # both distances overflowed: the wider component wins

@@ -384,7 +384,7 @@ def _summarize_with(compiled):
         with np.errstate(over="ignore", divide="ignore"):
             inv0, inv1 = 1.0 / s0, 1.0 / s1
         linear = s0 == s1
-        delta = np.where(linear, (mu0 - mu1) / s0, 0.0)
+        delta = np.where(linear, (mu0 - mu1) * inv0, 0.0)
         mid = 0.5 * mu0 + 0.5 * mu1
         far_sign = np.where(s0 > s1, 1.0, -1.0)
         log_ratio = np.log(s1) - np.log(s0)
