@@ -153,6 +153,8 @@ def _build(
 ):
     """Add the rows of X into ``moments``, ``tail`` and ``scalars``.
 
+    ``X1`` is X's column as a contiguous 1-D array when X has one feature
+    (phase A reads it instead of X: its loads vectorise), else unused.
     ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``;
     ``weight`` is None (compiled separately: no per-sample weight code) or an
     array. Per chunk of 8192 rows, in loops over the chunk that vectorise

@@ -409,27 +409,32 @@ class _Accumulator:
         self._buffer = np.empty((0, 0))
 
     def add(self, t, m, weight=None):
-        """Add a block of samples (weight 0 samples are left out)."""
+        """Add a block of samples (weight 0 samples are left out).
+
+        Returns the block's ``sum s m`` (0.0 if nothing was added): NaN or
+        ``-inf`` where a sample of positive weight has a non-finite ``m``.
+        """
         if weight is not None:
             keep = weight > 0
             if not keep.all():
                 t, m, weight = t[keep], m[keep], weight[keep]
         n = t.shape[0]
         if n == 0:
-            return
+            return 0.0
         self.count += n
         with np.errstate(invalid="ignore", over="ignore"):
             if weight is None:
                 self.weight += n
                 self.min_weight = min(self.min_weight, 1.0)
-                self.log_max.append(float(np.sum(m)))
+                part = float(np.sum(m))
                 t = np.sort(t)
             else:
                 self.weight += float(np.sum(weight))
                 self.min_weight = min(self.min_weight, float(weight.min()))
-                self.log_max.append(float(np.add.reduce(weight * m)))
+                part = float(np.add.reduce(weight * m))
                 order = np.argsort(t)
                 t, weight = t[order], weight[order]
+        self.log_max.append(part)
         if np.isnan(t[-1]):  # NaN sorts last
             raise ValueError("The log-odds t must not be NaN.")
         # side 0 (t >= 0, -0.0 included) has its tail at t >= T_MAX, side 1
@@ -454,6 +459,7 @@ class _Accumulator:
                         np.abs(t[far]),
                         None if weight is None else weight[far],
                     )
+        return part
 
     def _add_body(self, moments, a, weight):
         """Add the moments of ascending ``a`` (all below ``T_MAX``)."""
@@ -546,8 +552,10 @@ def summarize_numpy(X, means, sigma, sample_weight=None, verbose=0):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        float32 or float64. NaN or infinity raise scikit-learn's ValueError
-        (see :func:`check_finite_block`).
+        float32 or float64. NaN or infinity in rows of positive weight raise
+        scikit-learn's ValueError (see :func:`check_finite_block`); rows of
+        weight 0 are not looked at (as in the compiled build), so callers
+        with weights check X themselves (the estimator's validation does).
     means, sigma : ndarray of shape (2, n_features)
         Validated components.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -566,13 +574,7 @@ def summarize_numpy(X, means, sigma, sample_weight=None, verbose=0):
         except ValueError:  # undefined log-odds: NaN in X, or far out
             check_finite_block(X[rows])
             raise
-        if sample_weight is None:
-            acc.add(t, m)
-            part = acc.log_max[-1]  # this block's sum of m
-        else:
-            acc.add(t, m, sample_weight[rows])
-            with np.errstate(invalid="ignore", over="ignore"):
-                part = float(np.sum(m))  # weight-0 rows included
+        part = acc.add(t, m, None if sample_weight is None else sample_weight[rows])
         if not math.isfinite(part):
             check_finite_block(X[rows])
     return acc.freeze()
