@@ -43,7 +43,6 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.externals import array_api_compat
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -56,6 +55,11 @@ from ._compat import _convert_to_numpy, get_namespace
 from ._dask import is_dask_array
 from ._solve import check_solver_options
 from ._warnings import warn_at_caller
+
+try:  # vendored by scikit-learn >= 1.7
+    from sklearn.externals import array_api_compat
+except ImportError:  # pragma: no cover -- scikit-learn 1.6: the package
+    import array_api_compat
 
 # EM cannot leave a weight at 0 (pi at 0 or 1), and from within 1e-16 of the
 # boundary its first steps gain less than any sensible tol, so it would stop

@@ -97,7 +97,20 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         Number of EM iterations (M-steps) run.
 
     converged_ : bool
-        Whether the last iteration met ``tol``.
+        Whether the last iteration met ``tol`` (or, with ``"newton"``,
+        reached the maximum: on the boundary, or where no step raises the
+        log-likelihood any more).
+
+    status_ : str
+        How the solver stopped: ``"converged"`` (it met ``tol``, or the
+        maximum on the boundary), ``"max_iter"`` (the iteration limit) or
+        ``"no ascent step"`` (``"newton"``: no step raises the
+        log-likelihood, the maximum to rounding).
+
+    history_ : dict of ndarray
+        One row per iteration, starting with ``pi_init``: ``"iteration"``,
+        ``"pi"``, ``"loglik"`` (total log-likelihood) and ``"diff_loglik"``
+        (its increase, NaN in row 0); read-only.
 
     loglik_ : float
         Total log-likelihood of the training data at ``pi_`` (weighted by

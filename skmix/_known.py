@@ -465,14 +465,35 @@ class KnownComponentsMixture(_BaseKnownMixture):
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples, at least 1.
+
         random_state : int, RandomState instance or None, default=None
+            Determines random number generation. Pass an int for
+            reproducible output across multiple function calls.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The samples, with as many features as seen in ``fit``.
+
         y : ndarray of shape (n_samples,)
             The component of each sample (grouped by component, as
             :meth:`sklearn.mixture.GaussianMixture.sample`).
+
+        See Also
+        --------
+        sklearn.mixture.GaussianMixture.sample : The same for a Gaussian mixture.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.stats import norm
+        >>> from skmix import KnownComponentsMixture
+        >>> X = np.random.default_rng(0).normal(0, 1, (200, 1))
+        >>> est = KnownComponentsMixture([norm(0, 1), norm(3, 1)]).fit(X)
+        >>> X_new, y_new = est.sample(4, random_state=0)
+        >>> X_new.shape, y_new.shape
+        ((4, 1), (4,))
         """
         check_is_fitted(self)
         if self._precomputed():

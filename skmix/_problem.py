@@ -148,7 +148,7 @@ class Problem(Protocol):
         trailing)`` dicts (see :meth:`skmix._stopping.Path.history`)."""
 
     def show(self, x):
-        """The text of a point in a printed row of the path (or None)."""
+        """The text of a point in a printed row of the path."""
 
 
 class SimplexProblem:
@@ -160,8 +160,9 @@ class SimplexProblem:
     and ``min_weight``.
     """
 
-    #: the text of a point in a printed row of the path (None: nothing)
-    show = None
+    def show(self, w):
+        """The text of a point in a printed row of the path: none."""
+        return ""
 
     def initial(self, w):
         """The first pass; ValueError if ``w`` leaves a sample with density 0."""
