@@ -10,29 +10,36 @@ fitted attributes every estimator has (``weights_``, ``n_iter_``,
 ``bic``, ``aic`` and the checks of :meth:`confidence_interval`'s arguments.
 
 An estimator says how it builds its problem and what its fitted attributes
-mean, by these hooks:
+mean. It implements:
 
-- ``_solvers`` (class attribute): solver name -> driver of :mod:`skmix._solve`;
+- ``_solvers`` (class attribute): solver name -> driver of :mod:`skmix._solve`
+  (each called as ``driver(problem, x0, tol=, max_iter=, verbose=,
+  options=)``);
 - ``_from_numpy(X, sample_weight, reset)``, ``_from_dask(...)`` and
   ``_from_array_api(X, sample_weight, reset, xp, device)``: validate the
-  input and return its *data* (a problem, or what one is built from);
-  ``_array_api_input()`` says whether Array API input is computed in its
-  namespace (else it is converted to NumPy);
-- ``_problem(data)``: the :class:`skmix._problem.Problem` (default: data);
-- ``_init_point(problem)`` and ``_warm_point()``: the solver's first point
-  from the parameters, or from the previous fit (``warm_start``);
-- ``_set_fitted(result, problem, data, namespace)``: the estimator's own
-  fitted attributes (standard errors, ...);
-- ``_convergence_message(result)``: the text of the ConvergenceWarning;
-- ``_per_sample_rows(X, method)`` and ``_dask_per_sample(X, method,
-  n_columns, dtype)``: validated rows and the per-block function of a
-  prediction method (``"predict_proba"``, ``"predict_log_proba"``,
-  ``"predict"``, ``"score_samples"``);
-- ``_interval_methods`` (class attribute) and ``_<method>_interval(alpha)``:
-  the confidence intervals;
-- ``sample`` and the public ``fit`` and ``confidence_interval`` (their
-  docstrings say what the estimator's parameters mean), which call
-  :meth:`_fit` and :meth:`_confidence_interval`.
+  input (``reset``: as ``validate_data``) and return its *data*, a
+  :class:`skmix._problem.Problem` or what one is built from (then
+  ``_problem(data)`` builds it); ``_array_api_input()`` says whether Array
+  API input is computed in its namespace (else it is converted to NumPy);
+- ``_per_sample_rows(X, method)``: validated rows and the per-block function
+  of a prediction method (``"predict_proba"``, ``"predict_log_proba"``,
+  ``"predict"``, ``"score_samples"``), and whether they are in an Array API
+  namespace; ``_dask_per_sample(X, method, n_columns, dtype)``: the same,
+  lazily, on a dask array;
+- the public ``fit`` (``return self._fit(X, sample_weight)``),
+  ``confidence_interval`` (``return self._confidence_interval(alpha,
+  method)``, the methods listed in ``_interval_methods``, each computed by
+  ``_<method>_interval(alpha)``) and ``sample``, whose docstrings say what
+  the estimator's parameters mean.
+
+The defaults are those of K weights on the simplex (KnownComponentsMixture's;
+TwoGaussianMixturePi, whose point is ``pi``, overrides them): the first
+point ``_init_point(problem)`` (``weights_init`` or 1 / K) and
+``_warm_point()`` (the previous weights, moved inside the simplex),
+``_set_fitted(result, problem, data, namespace)`` (``weights_stderr_`` and
+``kkt_gap_``), ``_wald_interval(alpha)`` and ``_convergence_message(result)``.
+A ``solver_options`` parameter, where the estimator has one, is checked by
+:func:`skmix._solve.check_solver_options` and passed to the solver.
 """
 
 import math
@@ -53,6 +60,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from ._array_api import array_api_namespace, float_dtype
 from ._compat import _convert_to_numpy, get_namespace
 from ._dask import is_dask_array
+from ._inference import simplex_stderr, wald_intervals
 from ._solve import check_solver_options
 from ._warnings import warn_at_caller
 
@@ -210,7 +218,58 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
             return np.asarray(a, dtype=np.float64)
         return np.asarray(_convert_to_numpy(a, namespace[0]), dtype=np.float64)
 
+    # -- defaults for K weights on the simplex (TwoGaussianMixturePi overrides) --
+    def _warm_point(self):
+        """The previous weights, moved inside the simplex (EM cannot leave 0)."""
+        w = self._host(self.weights_) + WARM_START_MARGIN
+        return w / w.sum()
+
+    def _init_point(self, problem):
+        """``weights_init`` (if the estimator has it), checked; else 1 / K."""
+        K = problem.K
+        if getattr(self, "weights_init", None) is None:
+            return np.full(K, 1.0 / K)
+        w = np.asarray(self.weights_init, dtype=float)
+        if w.shape != (K,):
+            raise ValueError(
+                f"weights_init must have shape ({K},), one weight per component; "
+                f"got shape {w.shape}."
+            )
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-6:
+            raise ValueError(
+                "weights_init must be on the simplex (finite, >= 0, summing to 1); "
+                f"got {w} (sum {w.sum()})."
+            )
+        return w / w.sum()
+
+    def _convergence_message(self, result):
+        """The text of the ConvergenceWarning."""
+        return (
+            f"solver={self.solver!r} did not converge in max_iter="
+            f"{self.max_iter} iterations (last gain of the log-likelihood "
+            f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
+            f"{result.kkt_gap:.3g}). Increase max_iter"
+            + (" or tol." if self.solver == "em" else ".")
+        )
+
+    def _set_fitted(self, result, problem, data, namespace):
+        """``weights_stderr_`` (from the problem at the fitted weights) and
+        ``kkt_gap_``."""
+        stderr = simplex_stderr(problem, result.weights)
+        self.weights_stderr_ = self._in_namespace(stderr, namespace)
+        self.kkt_gap_ = result.kkt_gap
+
     # -- inference -------------------------------------------------------------
+    def _wald_interval(self, alpha):
+        """``weights_ -/+ z * weights_stderr_``, clipped; shape (K, 2)."""
+        w, se = self._host(self.weights_), self._host(self.weights_stderr_)
+        ci = wald_intervals(w, se, alpha)
+        namespace = self._fit_namespace()
+        if namespace is None:
+            return ci
+        xp, device = namespace
+        return xp.asarray(ci, dtype=self.weights_.dtype, device=device)
+
     def _confidence_interval(self, alpha, method):
         """Check the arguments; the interval of ``method`` (verbose: timed)."""
         check_is_fitted(self)

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import float_dtype
-from ._base import WARM_START_MARGIN, _BaseKnownMixture
+from ._base import _BaseKnownMixture
 from ._compat import check_same_namespace, check_sample_weight
 from ._components import (
     check_components,
@@ -21,7 +21,6 @@ from ._components import (
     log_density_matrix,
 )
 from ._dask import check_dask_sample_weight
-from ._inference import simplex_stderr, wald_intervals
 from ._known_backends import array_api_problem, dask_problem
 from ._problem import DenseProblem
 from ._solve import fit_em, fit_sqp
@@ -250,27 +249,6 @@ class KnownComponentsMixture(_BaseKnownMixture):
             m = check_log_density(A, "the components' log-densities of X")
         return (A, m) if with_row_max else A
 
-    def _warm_point(self):
-        w = self._host(self.weights_) + WARM_START_MARGIN
-        return w / w.sum()
-
-    def _init_point(self, problem):
-        K = problem.K
-        if self.weights_init is None:
-            return np.full(K, 1.0 / K)
-        w = np.asarray(self.weights_init, dtype=float)
-        if w.shape != (K,):
-            raise ValueError(
-                f"weights_init must have shape ({K},), one weight per component; "
-                f"got shape {w.shape}."
-            )
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-6:
-            raise ValueError(
-                "weights_init must be on the simplex (finite, >= 0, summing to 1); "
-                f"got {w} (sum {w.sum()})."
-            )
-        return w / w.sum()
-
     # -- fit ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -347,20 +325,6 @@ class KnownComponentsMixture(_BaseKnownMixture):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return array_api_problem(A, sample_weight, xp, device)
 
-    def _convergence_message(self, result):
-        return (
-            f"solver={self.solver!r} did not converge in max_iter="
-            f"{self.max_iter} iterations (last gain of the log-likelihood "
-            f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
-            f"{result.kkt_gap:.3g}). Increase max_iter"
-            + (" or tol." if self.solver == "em" else ".")
-        )
-
-    def _set_fitted(self, result, problem, data, namespace):
-        stderr = simplex_stderr(problem, result.weights)
-        self.weights_stderr_ = self._in_namespace(stderr, namespace)
-        self.kkt_gap_ = result.kkt_gap
-
     def confidence_interval(self, alpha=0.05, method="wald"):
         """Wald confidence intervals for the weights, at level ``1 - alpha``.
 
@@ -393,15 +357,6 @@ class KnownComponentsMixture(_BaseKnownMixture):
                [0.   , 0.015]])
         """
         return self._confidence_interval(alpha, method)
-
-    def _wald_interval(self, alpha):
-        w, se = self._host(self.weights_), self._host(self.weights_stderr_)
-        ci = wald_intervals(w, se, alpha)
-        namespace = self._fit_namespace()
-        if namespace is None:
-            return ci
-        xp, device = namespace
-        return xp.asarray(ci, dtype=self.weights_.dtype, device=device)
 
     # -- predictions ----------------------------------------------------------
     def _checked_log_density(self, X):
