@@ -3,9 +3,10 @@
 Components are known, so the data enter the fit only through a *problem*:
 an object that, at given weights, returns the log-likelihood, its gradient,
 its curvature and line-search gains, each a reduction over row blocks. The
-solvers of :mod:`skmix._solve` (EM, SQP, Newton) are written once against
-the :class:`Problem` protocol below; the inference of :mod:`skmix._inference`
-uses its :meth:`Problem.information`. The problems:
+solvers of :mod:`skmix._solve` are written once against the protocols
+below (:class:`EMProblem` for EM, :class:`Problem` for SQP,
+:class:`OneParameterProblem` for Newton); the inference of
+:mod:`skmix._inference` uses their ``information``. The problems:
 
 - :class:`DenseProblem` (here): the (n, K) log-density matrix in memory;
 - :class:`skmix._known_backends.ChunkedProblem`: the same matrix in dask
@@ -64,16 +65,17 @@ def kkt_gap(weights, g):
 
 
 @runtime_checkable
-class Problem(Protocol):
-    """What the solvers of :mod:`skmix._solve` need from the data.
+class EMProblem(Protocol):
+    """What :func:`skmix._solve.fit_em` needs: the part every problem has.
 
-    The point ``x`` is the vector of the K weights (for
-    :class:`~skmix._problem_summary.SummaryProblem`, the float ``pi``, the
-    weight of component 0). Log-likelihoods are returned as ``log_d``, the
-    total less ``const``; gains are computed sample by sample, never as a
-    difference of two totals. A problem holds the scratch state of one fit
-    (the current point and what depends on it): it is made per fit and never
-    shared between threads.
+    The point ``x`` is the vector of the K weights, or for a one-parameter
+    problem (:class:`OneParameterProblem`) the float ``pi``, the weight of
+    component 0. Log-likelihoods are returned as ``log_d``, the total less
+    ``const``; gains are computed sample by sample, never as a difference of
+    two totals. A problem holds the scratch state of one fit (the current
+    point and what depends on it): it is made per fit and never shared
+    between threads. A problem may count its evaluations in
+    ``n_evaluations`` (reported in the solver's result).
 
     Attributes
     ----------
@@ -110,6 +112,28 @@ class Problem(Protocol):
         ``x_new``.
         """
 
+    def kkt_gap(self, x):
+        """The KKT gap at the current point ``x`` (:func:`kkt_gap`; NaN
+        where the problem has no gradient on the simplex)."""
+
+    def columns(self, points):
+        """The history's columns of the recorded points: ``(leading,
+        trailing)`` dicts (see :meth:`skmix._stopping.Path.history`)."""
+
+    def show(self, x):
+        """The text of a point in a printed row of the path."""
+
+
+@runtime_checkable
+class Problem(EMProblem, Protocol):
+    """What :func:`skmix._solve.fit_sqp` (and the K-weight inference) need.
+
+    The K-component problems (:class:`DenseProblem`,
+    :class:`~skmix._known_backends.ChunkedProblem`): :class:`EMProblem` and
+    the reductions of the SQP method, at the current point ``x`` with ``u =
+    L x``.
+    """
+
     def gradient(self):
         """``g_k = sum_i s_i L_ik / (L x)_i / S`` at the current point."""
 
@@ -139,16 +163,33 @@ class Problem(Protocol):
         divided by ``S``).
         """
 
-    def kkt_gap(self, x):
-        """The KKT gap at the current point ``x`` (:func:`kkt_gap`; NaN
-        where the problem has no gradient on the simplex)."""
 
-    def columns(self, points):
-        """The history's columns of the recorded points: ``(leading,
-        trailing)`` dicts (see :meth:`skmix._stopping.Path.history`)."""
+@runtime_checkable
+class OneParameterProblem(EMProblem, Protocol):
+    """What :func:`skmix._solve.fit_newton` needs: one parameter, ``pi``.
 
-    def show(self, x):
-        """The text of a point in a printed row of the path."""
+    :class:`~skmix._problem_summary.SummaryProblem` (two components on the
+    summary): :class:`EMProblem` and the derivatives in ``pi``.
+    """
+
+    derivatives: bool
+
+    def score(self):
+        """The derivative of the log-likelihood in ``pi`` at the current
+        point (evaluations compute it once ``derivatives`` is True)."""
+
+    def curvature(self):
+        """Minus its second derivative (the observed information)."""
+
+    def gain_to(self, pi, new_pi):
+        """The increase of the log-likelihood from ``pi`` to ``new_pi``."""
+
+    def at_boundary_maximum(self, pi):
+        """Whether ``pi`` (the current point) is 0 or 1 with the score
+        pointing outwards: the maximum."""
+
+    def information(self, pi):
+        """The observed information at ``pi``."""
 
 
 class SimplexProblem:

@@ -1,6 +1,6 @@
 """The two-component problem on the one-pass summary of the log-odds.
 
-:class:`SummaryProblem` is the :class:`skmix._problem.Problem` of
+:class:`SummaryProblem` is the :class:`skmix._problem.OneParameterProblem` of
 TwoGaussianMixturePi: the point is ``pi``, the weight of component 0 (a
 float), and every reduction is an evaluation of the summary
 (:func:`skmix._summary.sums`, :func:`skmix._summary.increase`), a few

@@ -1,7 +1,7 @@
 """The solvers, written once against the problem protocol.
 
 Every solver sees the data only through a problem
-(:class:`skmix._problem.Problem`): the K-component matrix in memory or in
+(the protocols of :mod:`skmix._problem`): the K-component matrix in memory or in
 chunks, or the two-component summary. Each records its iterations with one
 recorder (:class:`skmix._stopping.Path`) and returns one
 :class:`SolverResult`:
@@ -175,7 +175,7 @@ def fit_em(problem, x0, *, tol, max_iter, verbose=0, options=None):
     """EM from ``x0`` until an iteration meets ``tol``.
 
     Row 0 of the history is the starting point; each iteration is the M-step
-    (:meth:`~skmix._problem.Problem.em_update`: ``w_k <- w_k g_k(w)``, or
+    (:meth:`~skmix._problem.EMProblem.em_update`: ``w_k <- w_k g_k(w)``, or
     the mean responsibility for two components) followed by the
     log-likelihood at the new point. EM stops after the first iteration that
     meets ``tol`` (:func:`skmix._stopping.meets_tol`: the gain, computed
@@ -184,8 +184,8 @@ def fit_em(problem, x0, *, tol, max_iter, verbose=0, options=None):
 
     Parameters
     ----------
-    problem : Problem
-        The problem (see :class:`skmix._problem.Problem`).
+    problem : EMProblem
+        Any problem (see :class:`skmix._problem.EMProblem`).
     x0 : float or ndarray of shape (K,)
         The starting point.
     tol : float
@@ -251,7 +251,7 @@ def fit_newton(problem, x0, *, tol, max_iter, verbose=0, options=None):
 
     Parameters
     ----------
-    problem : SummaryProblem
+    problem : OneParameterProblem
         The problem; its evaluations compute the derivatives from now on.
     x0 : float
         The starting ``pi``.
@@ -394,8 +394,8 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
 
     Parameters
     ----------
-    problem : SimplexProblem
-        The problem (see :class:`skmix._problem.Problem`).
+    problem : Problem
+        A K-component problem (see :class:`skmix._problem.Problem`).
     weights_init : ndarray of shape (K,)
         The starting weights, on the simplex.
     tol : None

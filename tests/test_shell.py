@@ -17,7 +17,8 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 
 from skmix import KnownComponentsMixture, TwoGaussianMixturePi, make_mixture
-from skmix._problem import DenseProblem, Problem, SimplexProblem
+from skmix._problem import DenseProblem, OneParameterProblem, Problem, SimplexProblem
+from skmix._problem_summary import SummaryProblem
 from skmix._solve import SQP_OPTIONS, fit_em, fit_sqp
 
 
@@ -183,6 +184,10 @@ def test_a_new_problem_needs_only_the_protocol():
     problem = PlainProblem(np.exp(A))
     assert isinstance(problem, Problem)
     assert isinstance(DenseProblem(A), Problem)
+    X, _ = make_mixture(100, pi=0.4, random_state=0)
+    summary = TwoGaussianMixturePi().fit(X)._summary
+    assert isinstance(SummaryProblem(summary), OneParameterProblem)
+    assert not isinstance(SummaryProblem(summary), Problem)
     w0 = np.full(7, 1 / 7)
     sqp = fit_sqp(problem, w0, max_iter=200)
     assert sqp.converged and sqp.status == "converged"
