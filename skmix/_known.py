@@ -353,8 +353,8 @@ class KnownComponentsMixture(_BaseKnownMixture):
         >>> X = rng.normal(0, 1, (500, 1))
         >>> est = KnownComponentsMixture([norm(0, 1), norm(3, 1)]).fit(X)
         >>> est.confidence_interval(0.05).round(3)
-        array([[0.985, 1.   ],
-               [0.   , 0.015]])
+        array([[0.984, 1.   ],
+               [0.   , 0.016]])
         """
         return self._confidence_interval(alpha, method)
 
