@@ -25,7 +25,8 @@ from skmix import _summary as summary_module
 from skmix import make_mixture
 from skmix._densities import check_components, sample_terms
 from skmix._kernels import numpy_kernels_only
-from skmix._solvers import fit_em
+from skmix._problem_summary import SummaryProblem
+from skmix._solve import fit_em
 
 PIS = [0.0, 1e-12, 0.02, 0.3, 0.5, 0.8, 0.999, 1 - 1e-12, 1.0]
 
@@ -127,7 +128,7 @@ def main(argv=None):
                         scale = ref["scale_grad"] if key == "grad" else abs(value)
                         if scale > 0 and math.isfinite(scale):
                             worst = max(worst, abs(got[key] - value) / scale)
-                res = fit_em(s, 0.5, tol=1e-5, max_iter=1000)
+                res = fit_em(SummaryProblem(s), 0.5, tol=1e-5, max_iter=1000)
                 same = res.n_iter == len(pis) - 1
                 rows = min(len(pis), len(res.history["pi"]))
                 diff = max(

@@ -2,34 +2,22 @@
 
 import math
 import time
-from numbers import Integral, Real
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 from scipy.special import expit, log_expit
-from sklearn.base import BaseEstimator, DensityMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
-from sklearn.utils.validation import (
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api as array_api
-from ._array_api import (
-    array_api_namespace,
-    float_dtype,
-)
+from ._array_api import array_api_namespace
+from ._base import WARM_START_MARGIN, _BaseKnownMixture
 from ._compat import check_same_namespace, check_sample_weight, get_namespace
 from ._dask import (
     check_dask_sample_weight,
     check_dask_X,
-    is_dask_array,
     map_rows,
 )
 from ._datasets import make_mixture
@@ -39,28 +27,16 @@ from ._densities import (
     posterior_logit,
     sample_terms,
 )
-from ._inference import (
-    observed_information,
-    profile_interval,
-    standard_error,
-    wald_interval,
-)
-from ._solvers import fit_em, fit_newton
+from ._inference import profile_interval, standard_error, wald_interval
+from ._problem_summary import SummaryProblem
+from ._solve import fit_em, fit_newton
 from ._summary import summarize
 from ._warnings import warn_at_caller as _warn_at_caller
 
 _SOLVERS = {"em": fit_em, "newton": fit_newton}
 
-# EM cannot leave pi = 0 or 1, and from within 1e-16 of them its first steps
-# gain less than any sensible tol, so it would stop at once. A warm start
-# therefore begins at least this far inside (0, 1).
-WARM_START_MARGIN = 1e-6
-# Rows per block in the prediction methods (their temporaries are a few
-# arrays of this many rows).
-PREDICT_BLOCK_SIZE = 65536
 
-
-class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
+class TwoGaussianMixturePi(_BaseKnownMixture):
     """Mixing proportion of two known Gaussian components, by EM.
 
     The model is ``x ~ pi * N(means[0], sigma[0]**2) + (1 - pi) *
@@ -121,7 +97,20 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         Number of EM iterations (M-steps) run.
 
     converged_ : bool
-        Whether the last iteration met ``tol``.
+        Whether the last iteration met ``tol`` (or, with ``"newton"``,
+        reached the maximum: on the boundary, or where no step raises the
+        log-likelihood any more).
+
+    status_ : str
+        How the solver stopped: ``"converged"`` (it met ``tol``, or the
+        maximum on the boundary), ``"max_iter"`` (the iteration limit) or
+        ``"no ascent step"`` (``"newton"``: no step raises the
+        log-likelihood, the maximum to rounding).
+
+    history_ : dict of ndarray
+        One row per iteration, starting with ``pi_init``: ``"iteration"``,
+        ``"pi"``, ``"loglik"`` (total log-likelihood) and ``"diff_loglik"``
+        (its increase, NaN in row 0); read-only.
 
     loglik_ : float
         Total log-likelihood of the training data at ``pi_`` (weighted by
@@ -189,15 +178,14 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
+        **_BaseKnownMixture._parameter_constraints,
         "means": ["array-like"],
         "sigma": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "pi_init": [Interval(Real, 0, 1, closed="neither")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions(set(_SOLVERS))],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
     }
+    _solvers: ClassVar[dict] = _SOLVERS
+    _interval_methods: ClassVar[tuple] = ("profile", "wald")
 
     def __init__(
         self,
@@ -219,13 +207,6 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self.solver = solver
         self.verbose = verbose
         self.warm_start = warm_start
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Array API input (with array_api_dispatch) is computed in its own
-        # namespace and on its own device; see skmix/_array_api.py
-        tags.array_api_support = True
-        return tags
 
     def _validate_X(self, X, reset, ensure_all_finite=True):
         # sklearn's finite check sums X first; with values near the float64
@@ -290,10 +271,8 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        summary, means, sigma, namespace = self._summarize(X, sample_weight, True)
-        return self._solve(summary, means, sigma, namespace)
+        return self._fit(X, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Add a batch of samples and refit on all the samples seen so far.
 
@@ -331,7 +310,10 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         (True, True)
         """
         first = not hasattr(self, "_summary")
-        summary, means, sigma, namespace = self._summarize(X, sample_weight, first)
+        options = self._solver_options()
+        (summary, means, sigma), namespace = self._read_input(
+            X, sample_weight, reset=first
+        )
         if not first:
             if not (
                 np.array_equal(means, self._means)
@@ -344,38 +326,45 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                     "Call fit to start again with other components."
                 )
             summary = self._summary + summary
-        return self._solve(summary, means, sigma, namespace)
+        data = (summary, means, sigma)
+        return self._fit_problem(self._problem(data), data, namespace, options)
 
-    def _summarize(self, X, sample_weight, reset):
-        """Validate the data; return its summary, the components, the namespace."""
+    # -- hooks of _BaseKnownMixture -------------------------------------------------
+    def _from_dask(self, X, sample_weight, reset):
         start = time.perf_counter()
-        namespace = None
-        if is_dask_array(X):
-            X = check_dask_X(
-                validate_data(self, X, skip_check_array=True, reset=reset),
-                None if reset else self.n_features_in_,
+        X = check_dask_X(
+            validate_data(self, X, skip_check_array=True, reset=reset),
+            None if reset else self.n_features_in_,
+        )
+        if sample_weight is not None:
+            sample_weight = check_dask_sample_weight(sample_weight, X)
+        return self._summarize(X, sample_weight, None, start)
+
+    def _from_array_api(self, X, sample_weight, reset, xp, device):
+        start = time.perf_counter()
+        X = self._validate_X(X, reset=reset)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(
+                sample_weight, X.shape[0], xp=xp, device=device
             )
-            if sample_weight is not None:
-                sample_weight = check_dask_sample_weight(sample_weight, X)
-        else:
-            namespace = array_api_namespace(X)
-            # the NumPy builds raise scikit-learn's error for NaN or infinity
-            # themselves, without a separate pass over X (about 7% of a fit
-            # at n = 1e7); sklearn checks weighted and Array API input
-            X = self._validate_X(
-                X,
-                reset=reset,
-                ensure_all_finite=namespace is not None or sample_weight is not None,
-            )
-            if sample_weight is not None:
-                if namespace is not None:
-                    sample_weight = check_sample_weight(
-                        sample_weight, X.shape[0], xp=namespace[0], device=namespace[1]
-                    )
-                else:
-                    sample_weight = check_sample_weight(sample_weight, X.shape[0])
-                    if np.all(sample_weight == 1.0):  # the unweighted fit
-                        sample_weight = None
+        return self._summarize(X, sample_weight, (xp, device), start)
+
+    def _from_numpy(self, X, sample_weight, reset):
+        start = time.perf_counter()
+        # the NumPy builds raise scikit-learn's error for NaN or infinity
+        # themselves, without a separate pass over X (about 7% of a fit at
+        # n = 1e7); sklearn checks weighted input
+        X = self._validate_X(
+            X, reset=reset, ensure_all_finite=sample_weight is not None
+        )
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            if np.all(sample_weight == 1.0):  # the unweighted fit
+                sample_weight = None
+        return self._summarize(X, sample_weight, None, start)
+
+    def _summarize(self, X, sample_weight, namespace, start):
+        """The summary of validated X and the components: the fit's data."""
         means, sigma = self._components(X.shape[1])
         summary = summarize(
             X, means, sigma, sample_weight, namespace, verbose=self.verbose
@@ -396,53 +385,36 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
                 f"Summarised {summary.count} samples in "
                 f"{time.perf_counter() - start:.3f} s"
             )
-        return summary, means, sigma, namespace
+        return summary, means, sigma
 
-    def _solve(self, summary, means, sigma, namespace):
-        """Run the solver on ``summary``; set the fitted attributes."""
-        if self.warm_start and hasattr(self, "pi_"):
-            pi_start = min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
-        else:
-            pi_start = self.pi_init
-        summary.nodes  # noqa: B018 -- computed once, before any concurrent use
-        result = _SOLVERS[self.solver](
-            summary,
-            pi_start,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
+    def _problem(self, data):
+        return SummaryProblem(data[0])
+
+    def _init_point(self, problem):
+        return self.pi_init
+
+    def _warm_point(self):
+        return min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
+
+    def _convergence_message(self, result):
+        return (
+            f"{self.solver!r} did not converge in max_iter={self.max_iter} "
+            "iterations: the "
+            f"last increase of the log-likelihood, "
+            f"{result.history['diff_loglik'][-1]:.3g}, is not below "
+            f"tol={self.tol}. Increase max_iter or tol."
         )
-        if not result.converged:
-            _warn_at_caller(
-                f"{self.solver!r} did not converge in max_iter={self.max_iter} "
-                "iterations: the "
-                f"last increase of the log-likelihood, "
-                f"{result.history['diff_loglik'][-1]:.3g}, is not below "
-                f"tol={self.tol}. Increase max_iter or tol.",
-                ConvergenceWarning,
-            )
-        self.pi_ = result.pi
-        weights = [result.pi, 1.0 - result.pi]
-        if namespace is None:
-            self.weights_ = np.array(weights)
-        else:  # in the namespace and on the device of X
-            xp, device = namespace
-            dtype = float_dtype(xp, device)
-            self.weights_ = xp.asarray(weights, dtype=dtype, device=device)
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.loglik_ = result.loglik
-        for column in result.history.values():
-            column.flags.writeable = False
-        self.history_ = result.history
+
+    def _set_fitted(self, result, problem, data, namespace):
+        summary, means, sigma = data
+        self.pi_ = result.point
         # plain tuples: sklearn's Array API checks want array attributes in
         # the input's namespace, and these are host-side parameters
         self._components_fit = (_nested_tuple(means), _nested_tuple(sigma))
-        self.pi_stderr_ = standard_error(observed_information(summary, self.pi_))
+        self.pi_stderr_ = standard_error(problem.information(self.pi_))
         # the summary of the training data (a few tens of KB, immutable):
         # intervals and partial_fit work from it
         self._summary = summary
-        return self
 
     def confidence_interval(self, alpha=0.05, method="profile"):
         """Confidence interval for pi, at level ``1 - alpha``.
@@ -450,7 +422,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         Parameters
         ----------
         alpha : float, default=0.05
-            One minus the confidence level, in the open interval (0, 1).
+            One minus the confidence level, in (0, 0.5].
 
         method : {"profile", "wald"}, default="profile"
             ``"profile"``: the likelihood-ratio (profile likelihood) interval,
@@ -467,78 +439,20 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         low, high : float
             The ends of the interval, ``0 <= low <= pi_ <= high <= 1``.
         """
-        check_is_fitted(self)
-        validate_parameter_constraints(
-            {
-                "alpha": [Interval(Real, 0, 1, closed="neither")],
-                "method": [StrOptions({"profile", "wald"})],
-            },
-            {"alpha": alpha, "method": method},
-            caller_name="confidence_interval",
-        )
-        if alpha > 0.5:
-            raise ValueError(
-                f"alpha={alpha!r} asks for a {100 * (1 - alpha):.3g}% interval: "
-                "alpha is one minus the confidence level (alpha=0.05 for a 95% "
-                "interval). Allowed: 0 < alpha <= 0.5."
+        return self._confidence_interval(alpha, method)
+
+    def _wald_interval(self, alpha):
+        if self.pi_ in (0.0, 1.0):
+            _warn_at_caller(
+                f"pi_ = {self.pi_} lies on the boundary, where the estimate is "
+                "not asymptotically normal and the Wald interval has no "
+                "meaning; use method='profile'.",
+                UserWarning,
             )
-        start = time.perf_counter()
-        if method == "wald":
-            if self.pi_ in (0.0, 1.0):
-                _warn_at_caller(
-                    f"pi_ = {self.pi_} lies on the boundary, where the estimate is "
-                    "not asymptotically normal and the Wald interval has no "
-                    "meaning; use method='profile'.",
-                    UserWarning,
-                )
-            interval = wald_interval(self.pi_, self.pi_stderr_, alpha)
-        else:
-            interval = profile_interval(self._summary, self.pi_, alpha)
-        if self.verbose:
-            print(
-                f"{method} interval {interval} in {time.perf_counter() - start:.4f} s"
-            )
-        return interval
+        return wald_interval(self.pi_, self.pi_stderr_, alpha)
 
-    def _n_parameters(self):
-        return 1  # pi; the components are fixed
-
-    def bic(self, X):
-        """Bayesian information criterion of the fitted model on X.
-
-        As in :class:`sklearn.mixture.GaussianMixture`, with one free
-        parameter, ``pi``: ``-2 * total log-likelihood + log(n_samples)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        bic : float
-            The lower the better.
-        """
-        total = self.score(X) * _num_samples(X)
-        return -2 * total + self._n_parameters() * math.log(_num_samples(X))
-
-    def aic(self, X):
-        """Akaike information criterion of the fitted model on X.
-
-        As in :class:`sklearn.mixture.GaussianMixture`, with one free
-        parameter, ``pi``: ``-2 * total log-likelihood + 2``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        aic : float
-            The lower the better.
-        """
-        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+    def _profile_interval(self, alpha):
+        return profile_interval(self._summary, self.pi_, alpha)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted mixture.
@@ -559,6 +473,19 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
 
         y : ndarray of shape (n_samples,)
             Their components, 0 (with probability ``pi_``) or 1.
+
+        See Also
+        --------
+        make_mixture : Samples from given parameters.
+
+        Examples
+        --------
+        >>> from skmix import TwoGaussianMixturePi, make_mixture
+        >>> X, _ = make_mixture(1000, pi=0.8, random_state=0)
+        >>> est = TwoGaussianMixturePi().fit(X)
+        >>> X_new, y_new = est.sample(5, random_state=0)
+        >>> X_new.shape, y_new.shape
+        ((5, 1), (5,))
         """
         check_is_fitted(self)
         return make_mixture(
@@ -570,128 +497,25 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             random_state=random_state,
         )
 
-    def _apply(self, X, method, n_columns=None, dtype=np.float64):
-        """The per-sample computation of ``method`` on validated X.
+    def _args(self):
+        return self._means, self._sigma, self.pi_
 
-        ``_PER_SAMPLE[method]`` is ``(numpy_function, array_api_function)``,
-        each called as ``function(X, means, sigma, pi_, ...)``. On a dask
-        array it runs lazily, chunk by chunk, and returns a dask array; on an
-        Array API array (with dispatch on), in its namespace and on its
-        device, which must be those of the fit.
-        """
-        check_is_fitted(self)
+    def _dask_per_sample(self, X, method, n_columns, dtype):
+        X = check_dask_X(X, self.n_features_in_)
+        numpy_function = _PER_SAMPLE[method][0]
+        return map_rows(
+            X, numpy_function, *self._args(), n_columns=n_columns, dtype=dtype
+        )
+
+    def _per_sample_rows(self, X, method):
         numpy_function, xp_function = _PER_SAMPLE[method]
-        if is_dask_array(X):
-            X = check_dask_X(X, self.n_features_in_)
-            args = (self._means, self._sigma, self.pi_)
-            return map_rows(X, numpy_function, *args, n_columns=n_columns, dtype=dtype)
         check_same_namespace(X, self, attribute="weights_", method=method)
         namespace = array_api_namespace(X)
         X = self._validate_X(X, reset=False)
-        args = (self._means, self._sigma, self.pi_)
+        args = self._args()
         if namespace is not None:
-            return xp_function(X, *args, *namespace)
-        # block by block, so that temporaries stay small however large X is
-        shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
-        out = np.empty(shape, dtype=dtype)
-        for start in range(0, X.shape[0], PREDICT_BLOCK_SIZE):
-            rows = slice(start, start + PREDICT_BLOCK_SIZE)
-            out[rows] = numpy_function(X[rows], *args)
-        return out
-
-    def predict_proba(self, X):
-        """Posterior probability of each component (the E-step responsibilities).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-            ``P(component k | x_i)`` at ``pi_``, columns in the order of
-            ``weights_``; each row sums to 1.
-        """
-        return self._apply(X, "predict_proba", n_columns=2)
-
-    def predict_log_proba(self, X):
-        """Log of the posterior probability of each component.
-
-        Computed directly in log space, so it stays finite (and exact) where
-        :meth:`predict_proba` underflows to 0.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, 2)
-            ``log P(component k | x_i)`` at ``pi_``, columns in the order of
-            ``weights_``.
-        """
-        return self._apply(X, "predict_log_proba", n_columns=2)
-
-    def predict(self, X):
-        """Most probable component of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            0 or 1; ties (equal posterior) go to component 0.
-        """
-        return self._apply(X, "predict", dtype=np.intp)
-
-    def score_samples(self, X):
-        """Log-density of each sample under the fitted mixture.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_density : ndarray of shape (n_samples,)
-            ``log(pi_ f0(x_i) + (1 - pi_) f1(x_i))``. ``-inf`` only where the
-            density itself underflows float64 (``|x|`` beyond about 1e154
-            standard deviations).
-        """
-        return self._apply(X, "score_samples")
-
-    def score(self, X, y=None):
-        """Mean log-likelihood per sample.
-
-        This follows :class:`sklearn.mixture.GaussianMixture`: the per-sample
-        mean, so that folds of different sizes compare in cross-validation.
-        The total log-likelihood is ``score_samples(X).sum()``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples` over the samples.
-        """
-        log_density = self.score_samples(X)
-        with np.errstate(over="ignore"):  # a sum beyond float64 is -inf
-            if is_dask_array(log_density):
-                return float(log_density.mean().compute())
-            xp = get_namespace(log_density)[0]
-            return float(xp.mean(log_density))
+            return X, lambda rows: xp_function(rows, *args, *namespace), True
+        return X, lambda rows: numpy_function(rows, *args), False
 
 
 def _nested_tuple(array):

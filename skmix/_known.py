@@ -1,52 +1,32 @@
 """KnownComponentsMixture: the weights of K known mixture components."""
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, DensityMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
-from sklearn.utils.validation import (
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._array_api import array_api_namespace, float_dtype
-from ._compat import _convert_to_numpy, check_same_namespace, check_sample_weight
+from ._array_api import float_dtype
+from ._base import _BaseKnownMixture
+from ._compat import check_same_namespace, check_sample_weight
 from ._components import (
     check_components,
     check_log_density,
     check_width,
     log_density_matrix,
 )
-from ._dask import check_dask_sample_weight, is_dask_array
+from ._dask import check_dask_sample_weight
 from ._known_backends import array_api_problem, dask_problem
-from ._simplex import (
-    DenseProblem,
-    fit_em,
-    fit_sqp,
-    wald_intervals,
-    weights_stderr,
-)
-from ._warnings import warn_at_caller
-
-# EM cannot leave a weight at 0: a warm start moves the previous weights
-# this far inside the simplex.
-WARM_START_MARGIN = 1e-6
-# Rows per block in the prediction methods.
-PREDICT_BLOCK_SIZE = 65536
+from ._problem import DenseProblem
+from ._solve import fit_em, fit_sqp
 
 
-class KnownComponentsMixture(DensityMixin, BaseEstimator):
+class KnownComponentsMixture(_BaseKnownMixture):
     """Mixture weights of K known components, by maximum likelihood.
 
     The model is ``p(x) = sum_k w_k f_k(x)`` with the densities ``f_k``
@@ -78,7 +58,8 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         the spirit of R's mixsqp (a few EM steps, then Newton steps on a
         working set of components, each solved exactly as a non-negative
         quadratic problem, with a line search); it stops when the KKT gap is
-        at most 1e-8 -- the maximum itself, with weights exactly 0 where the
+        at most ``solver_options["kkt_tol"]`` (1e-8) -- the maximum itself,
+        with weights exactly 0 where the
         maximum puts them -- typically in 10 to 30 iterations whatever K. It
         is the default because it is what a user of K = 100 components needs:
         EM's linear convergence slows to thousands of iterations when
@@ -105,6 +86,20 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         If True, a new ``fit`` starts from the previous ``weights_`` (moved
         1e-6 inside the simplex, as EM cannot leave a weight at 0).
 
+    solver_options : dict, default=None
+        Settings of the ``"sqp"`` solver, as R mixsqp's ``control`` list
+        (None: the defaults; not used by ``"em"``). Keys: ``"kkt_tol"``
+        (1e-8: stop at this KKT gap), ``"em_steps"`` (4: EM iterations
+        before the first SQP step), ``"prune"`` (0.1: after them, weights
+        below this fraction of the largest are set to 0; 0: none),
+        ``"working_set_extra"`` (20: components with ``g_k > 1`` added to
+        the working set per iteration), ``"armijo_c"`` (0.01) and
+        ``"armijo_beta"`` (0.5: the line search's sufficient decrease and
+        backtracking factor), ``"min_step"`` (1e-10: the shortest step
+        tried), ``"qp_tol"`` (1e-13) and ``"qp_ridge"`` (1e-12: the
+        quadratic subproblem's optimality tolerance and relative ridge). An
+        unknown key raises a ValueError that lists the allowed ones.
+
     Attributes
     ----------
     weights_ : ndarray of shape (K,)
@@ -128,7 +123,14 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         Number of iterations run.
 
     converged_ : bool
-        Whether the solver met its stopping rule.
+        Whether the solver met its stopping rule (or, with ``"sqp"``, found
+        no step that raises the log-likelihood at a KKT gap below
+        ``sqrt(kkt_tol)``).
+
+    status_ : str
+        How the solver stopped: ``"converged"`` (its stopping rule),
+        ``"max_iter"`` (the iteration limit) or ``"no ascent step"`` (no step
+        raises the log-likelihood any more).
 
     loglik_ : float
         Total (weighted) log-likelihood of the training data at ``weights_``.
@@ -159,6 +161,10 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
     ``kkt_gap_`` is ``max(max_k (g_k - 1), max_{w_k > 0} |g_k - 1|)``,
     computed in one exact pass at the fitted weights.
 
+    For a sample whose density is 0 under every component of positive
+    weight, the posterior probabilities are taken in proportion to the
+    densities alone (the limit as the weights at 0 grow equally from 0).
+
     The fitted state is O(K) numbers (and the history), never the data.
 
     Examples
@@ -179,14 +185,14 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
+        **_BaseKnownMixture._parameter_constraints,
         "components": [list, tuple, StrOptions({"precomputed"}), None],
         "weights_init": ["array-like", None],
         "solver": [StrOptions({"sqp", "em"})],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
+        "solver_options": [dict, None],
     }
+    _solvers: ClassVar[dict] = {"sqp": fit_sqp, "em": fit_em}
+    _interval_methods: ClassVar[tuple] = ("wald",)
 
     def __init__(
         self,
@@ -198,6 +204,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         max_iter=1000,
         verbose=0,
         warm_start=False,
+        solver_options=None,
     ):
         self.components = components
         self.weights_init = weights_init
@@ -206,17 +213,16 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         self.max_iter = max_iter
         self.verbose = verbose
         self.warm_start = warm_start
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # precomputed Array API input (with array_api_dispatch) is computed in
-        # its own namespace and on its device; see skmix/_known_backends.py
-        tags.array_api_support = self._precomputed()
-        return tags
+        self.solver_options = solver_options
 
     # -- validation ---------------------------------------------------------
     def _precomputed(self):
         return self.components is None or isinstance(self.components, str)
+
+    def _array_api_input(self):
+        # precomputed log-densities are computed in their namespace; the
+        # components' (scipy) need NumPy
+        return self._precomputed()
 
     def _log_density(self, X, reset, with_row_max=False):
         """Validate X; return its (n, K) log-density matrix (NumPy).
@@ -243,29 +249,6 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             m = check_log_density(A, "the components' log-densities of X")
         return (A, m) if with_row_max else A
 
-    def _start(self, K):
-        if (
-            self.warm_start
-            and hasattr(self, "weights_")
-            and self.weights_.shape[0] == K
-        ):
-            w = self._host(self.weights_) + WARM_START_MARGIN
-            return w / w.sum()
-        if self.weights_init is None:
-            return np.full(K, 1.0 / K)
-        w = np.asarray(self.weights_init, dtype=float)
-        if w.shape != (K,):
-            raise ValueError(
-                f"weights_init must have shape ({K},), one weight per component; "
-                f"got shape {w.shape}."
-            )
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-6:
-            raise ValueError(
-                "weights_init must be on the simplex (finite, >= 0, summing to 1); "
-                f"got {w} (sum {w.sum()})."
-            )
-        return w / w.sum()
-
     # -- fit ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -291,28 +274,19 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        self._namespace = None
-        if is_dask_array(X):
-            problem = self._dask_problem(X, sample_weight)
-        elif self._precomputed() and (namespace := array_api_namespace(X)):
-            problem = self._array_api_problem(X, sample_weight, *namespace)
-            self._namespace = namespace
-        else:
-            if array_api_namespace(X) is not None:  # scipy needs NumPy
-                X = _convert_to_numpy(X, array_api_namespace(X)[0])
-            A, row_max = self._log_density(X, reset=True, with_row_max=True)
-            if sample_weight is not None:
-                sample_weight = check_sample_weight(sample_weight, A.shape[0])
-                if np.all(sample_weight == 1.0):
-                    sample_weight = None
-            problem = DenseProblem(A, sample_weight, row_max)
-        w0 = self._start(problem.K)
-        self._fit_problem(problem, w0)
-        return self
+        return self._fit(X, sample_weight)
 
-    def _dask_problem(self, X, sample_weight):
+    def _from_numpy(self, X, sample_weight, reset):
+        A, row_max = self._log_density(X, reset=reset, with_row_max=True)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, A.shape[0])
+            if np.all(sample_weight == 1.0):
+                sample_weight = None
+        return DenseProblem(A, sample_weight, row_max)
+
+    def _from_dask(self, X, sample_weight, reset):
         """Validate a dask X lazily; the problem on its persisted row chunks."""
-        validate_data(self, X, skip_check_array=True)
+        validate_data(self, X, skip_check_array=True, reset=reset)
         if X.ndim != 2 or any(math.isnan(c) for c in X.chunks[0]) or not X.shape[0]:
             raise ValueError(
                 "A dask array X must be 2D, with known chunk sizes and at least "
@@ -338,10 +312,10 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; got 0.")
         return problem
 
-    def _array_api_problem(self, X, sample_weight, xp, device):
+    def _from_array_api(self, X, sample_weight, reset, xp, device):
         """Validate Array API X; the problem computed in its namespace."""
         with np.errstate(invalid="ignore", over="ignore"):
-            X = validate_data(self, X, reset=True, ensure_all_finite=False)
+            X = validate_data(self, X, reset=reset, ensure_all_finite=False)
         check_width(X.shape[1], None, None, precomputed=True)
         A = xp.astype(X, float_dtype(xp, device))
         if sample_weight is not None:
@@ -351,41 +325,7 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return array_api_problem(A, sample_weight, xp, device)
 
-    def _fit_problem(self, problem, w0):
-        if self.solver == "em":
-            result = fit_em(
-                problem, w0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
-            )
-        else:
-            result = fit_sqp(problem, w0, max_iter=self.max_iter, verbose=self.verbose)
-        if not result.converged:
-            warn_at_caller(
-                f"solver={self.solver!r} did not converge in max_iter="
-                f"{self.max_iter} iterations (last gain of the log-likelihood "
-                f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
-                f"{result.kkt_gap:.3g}). Increase max_iter"
-                + (" or tol." if self.solver == "em" else "."),
-                ConvergenceWarning,
-            )
-        w = result.weights
-        support = np.flatnonzero(w > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            H_cols, diag = problem.information(support)
-        stderr = weights_stderr(w, H_cols, diag, support)
-        if self._namespace is None:
-            self.weights_, self.weights_stderr_ = w, stderr
-        else:  # in the namespace and on the device of X
-            xp, device = self._namespace
-            dtype = float_dtype(xp, device)
-            self.weights_ = xp.asarray(w, dtype=dtype, device=device)
-            self.weights_stderr_ = xp.asarray(stderr, dtype=dtype, device=device)
-        self.kkt_gap_ = result.kkt_gap
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.loglik_ = result.loglik
-        self.history_ = result.history
-
-    def confidence_interval(self, alpha=0.05):
+    def confidence_interval(self, alpha=0.05, method="wald"):
         """Wald confidence intervals for the weights, at level ``1 - alpha``.
 
         ``weights_ -/+ z_{1 - alpha / 2} * weights_stderr_``, clipped to
@@ -394,32 +334,29 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         Parameters
         ----------
         alpha : float, default=0.05
-            One minus the confidence level, in (0, 1).
+            One minus the confidence level, in (0, 0.5].
+
+        method : {"wald"}, default="wald"
+            The kind of interval; only ``"wald"`` for now.
 
         Returns
         -------
         intervals : ndarray of shape (K, 2)
             Low and high end for each weight.
-        """
-        check_is_fitted(self)
-        validate_parameter_constraints(
-            {"alpha": [Interval(Real, 0, 1, closed="neither")]},
-            {"alpha": alpha},
-            caller_name="confidence_interval",
-        )
-        w, se = self._host(self.weights_), self._host(self.weights_stderr_)
-        ci = wald_intervals(w, se, alpha)
-        if getattr(self, "_namespace", None) is None:
-            return ci
-        xp, device = self._namespace
-        return xp.asarray(ci, dtype=self.weights_.dtype, device=device)
 
-    def _host(self, a):
-        """A fitted array as NumPy float64."""
-        namespace = getattr(self, "_namespace", None)
-        if namespace is None:
-            return np.asarray(a, dtype=np.float64)
-        return np.asarray(_convert_to_numpy(a, namespace[0]), dtype=np.float64)
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.stats import norm
+        >>> from skmix import KnownComponentsMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(0, 1, (500, 1))
+        >>> est = KnownComponentsMixture([norm(0, 1), norm(3, 1)]).fit(X)
+        >>> est.confidence_interval(0.05).round(3)
+        array([[0.984, 1.   ],
+               [0.   , 0.016]])
+        """
+        return self._confidence_interval(alpha, method)
 
     # -- predictions ----------------------------------------------------------
     def _checked_log_density(self, X):
@@ -433,175 +370,46 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             )
         return A
 
-    def _per_sample(self, X, function, n_columns, method, dtype=np.float64):
-        """``function(A_block, weights)`` on the log-densities of X.
+    def _dask_per_sample(self, X, method, n_columns, dtype):
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1] if X.ndim == 2 else X.shape} features, "
+                f"but KnownComponentsMixture is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        X = X.rechunk({1: -1})
+        adapters = None
+        if not self._precomputed():
+            adapters = check_components(self.components)[0]
+        w = self._host(self.weights_)
+        chunks = (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
+        return X.map_blocks(
+            _dask_block,
+            _PER_SAMPLE[method],
+            adapters,
+            w,
+            dtype=dtype,
+            chunks=chunks,
+            drop_axis=1 if n_columns is None else None,
+        )
 
-        NumPy: block by block; dask: lazily, chunk by chunk (a dask array);
-        Array API (precomputed, dispatch on): in X's namespace and device.
-        """
-        check_is_fitted(self)
-        if is_dask_array(X):
-            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1] if X.ndim == 2 else X.shape} features, "
-                    f"but KnownComponentsMixture is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
-            X = X.rechunk({1: -1})
-            adapters = None
-            if not self._precomputed():
-                adapters = check_components(self.components)[0]
-            w = self._host(self.weights_)
-            chunks = (
-                (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
-            )
-            return X.map_blocks(
-                _dask_block,
-                function,
-                adapters,
-                w,
-                dtype=dtype,
-                chunks=chunks,
-                drop_axis=1 if n_columns is None else None,
-            )
-        namespace = getattr(self, "_namespace", None)
+    def _per_sample_rows(self, X, method):
+        function = _PER_SAMPLE[method]
+        namespace = self._fit_namespace()
         if namespace is not None:
             check_same_namespace(X, self, attribute="weights_", method=method)
             xp = namespace[0]
             with np.errstate(invalid="ignore", over="ignore"):
                 A = validate_data(self, X, reset=False, ensure_all_finite=False)
             A = xp.astype(A, self.weights_.dtype)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return function(A, self.weights_, xp)
-        A = self._checked_log_density(X)
+
+            def in_namespace(A):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return function(A, self.weights_, xp)
+
+            return A, in_namespace, True
         w = self.weights_
-        shape = (A.shape[0],) if n_columns is None else A.shape
-        out = np.empty(shape, dtype=dtype)
-        for start in range(0, A.shape[0], PREDICT_BLOCK_SIZE):
-            rows = slice(start, start + PREDICT_BLOCK_SIZE)
-            out[rows] = function(A[rows], w, np)
-        return out
-
-    def predict_log_proba(self, X):
-        """Log of the posterior probability of each component.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (log-densities for ``"precomputed"``).
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, K)
-            ``log P(component k | x_i)`` at ``weights_``. For a sample whose
-            density is 0 under every component of positive weight, the
-            posterior is taken in proportion to the densities alone (the
-            limit as the weights at 0 grow equally from 0).
-        """
-        check_is_fitted(self)
-        return self._per_sample(
-            X, _log_posterior, self.weights_.shape[0], "predict_log_proba"
-        )
-
-    def predict_proba(self, X):
-        """Posterior probability of each component (responsibilities).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (log-densities for ``"precomputed"``).
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, K)
-            Rows sum to 1.
-        """
-        check_is_fitted(self)
-        return self._per_sample(X, _posterior, self.weights_.shape[0], "predict_proba")
-
-    def predict(self, X):
-        """Most probable component of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (log-densities for ``"precomputed"``).
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Index of the component with the largest posterior (the first on
-            ties).
-        """
-        return self._per_sample(X, _labels, None, "predict", dtype=np.intp)
-
-    def score_samples(self, X):
-        """Log-density of each sample under the fitted mixture.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (log-densities for ``"precomputed"``).
-
-        Returns
-        -------
-        log_density : ndarray of shape (n_samples,)
-            ``log sum_k w_k f_k(x_i)``; ``-inf`` where it is 0.
-        """
-        return self._per_sample(X, _log_mixture_density, None, "score_samples")
-
-    def score(self, X, y=None):
-        """Mean log-likelihood per sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (log-densities for ``"precomputed"``).
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-        """
-        log_density = self.score_samples(X)
-        if is_dask_array(log_density):
-            return float(log_density.mean().compute())
-        namespace = getattr(self, "_namespace", None)
-        if namespace is not None:
-            return float(namespace[0].mean(log_density))
-        return float(np.mean(log_density))
-
-    def _n_parameters(self):
-        return self.weights_.shape[0] - 1
-
-    def bic(self, X):
-        """Bayesian information criterion on X (K - 1 free weights).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        bic : float
-        """
-        n = _num_samples(X)
-        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
-
-    def aic(self, X):
-        """Akaike information criterion on X (K - 1 free weights).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        aic : float
-        """
-        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+        return self._checked_log_density(X), lambda A: function(A, w, np), False
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted mixture.
@@ -612,14 +420,35 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples, at least 1.
+
         random_state : int, RandomState instance or None, default=None
+            Determines random number generation. Pass an int for
+            reproducible output across multiple function calls.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The samples, with as many features as seen in ``fit``.
+
         y : ndarray of shape (n_samples,)
             The component of each sample (grouped by component, as
             :meth:`sklearn.mixture.GaussianMixture.sample`).
+
+        See Also
+        --------
+        sklearn.mixture.GaussianMixture.sample : The same for a Gaussian mixture.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.stats import norm
+        >>> from skmix import KnownComponentsMixture
+        >>> X = np.random.default_rng(0).normal(0, 1, (200, 1))
+        >>> est = KnownComponentsMixture([norm(0, 1), norm(3, 1)]).fit(X)
+        >>> X_new, y_new = est.sample(4, random_state=0)
+        >>> X_new.shape, y_new.shape
+        ((4, 1), (4,))
         """
         check_is_fitted(self)
         if self._precomputed():
@@ -692,3 +521,11 @@ def _dask_block(X, function, adapters, weights):
         A = log_density_matrix(adapters, A)
     check_log_density(A, "X")
     return function(A, weights, np)
+
+
+_PER_SAMPLE = {
+    "predict_proba": _posterior,
+    "predict_log_proba": _log_posterior,
+    "predict": _labels,
+    "score_samples": _log_mixture_density,
+}

@@ -1,12 +1,13 @@
 """Dask and Array API input for KnownComponentsMixture: map and reduce.
 
-The solvers of :mod:`skmix._simplex` talk to a *problem* through a few
-reductions over the samples. :class:`ChunkedProblem` provides them for data
-held elsewhere: row chunks of a dask array, persisted on their workers, or
+The solvers of :mod:`skmix._solve` talk to a *problem*
+(:class:`skmix._problem.Problem`) through a few reductions over the
+samples. :class:`ChunkedProblem` provides them for data held elsewhere:
+row chunks of a dask array, persisted on their workers, or
 one array of an Array API namespace (PyTorch, CuPy, array-api-strict) on its
 device. Each reduction runs the same per-block function (:func:`_block_sums`,
 the formulas of :mod:`skmix._simplex_blocks`, which NumPy's
-:class:`~skmix._simplex.DenseProblem` maps too) on every block and adds the
+:class:`~skmix._problem.DenseProblem` maps too) on every block and adds the
 results on the host: ``K`` or ``K + 1`` numbers per block for EM and a
 line-search step (each also returns the gradient at its new point, so an EM
 iteration is one reduction), ``|W|^2`` for a Hessian on a working set.
@@ -20,6 +21,7 @@ import numpy as np
 from . import _simplex_blocks as blocks
 from ._compat import _convert_to_numpy
 from ._dask import check_chunk_weight
+from ._problem import SimplexProblem
 
 
 def _to_numpy(a, xp):
@@ -84,18 +86,27 @@ def _block_sums(xp, L, s, what, args):
     raise ValueError(what)
 
 
-class ChunkedProblem:
-    """The reductions of :class:`skmix._simplex.DenseProblem` by map/reduce.
+class ChunkedProblem(SimplexProblem):
+    """The reductions of :class:`skmix._problem.DenseProblem` by map/reduce.
+
+    The blocks (per-block ``(L, s)`` of :func:`_prepare`, in memory, on a
+    device or on workers) are held by ``run``, not by the problem.
 
     Parameters
     ----------
-    blocks : list
-        Per-block ``(L, s)`` (see :func:`_prepare`), in memory or on workers.
     run : callable
         ``run(what, args)`` returns the host-side sum over the blocks of
         :func:`_block_sums` (a list of NumPy arrays).
-    n, K : int
-    total, const : float
+    n : int
+        Number of samples.
+    K : int
+        Number of components.
+    total : float
+        Sum of the sample weights.
+    const : float
+        ``sum_i s_i max_k log f_ik``, the constant part of the log-likelihood.
+    min_weight : float, default=1.0
+        The smallest positive sample weight.
     """
 
     def __init__(self, run, n, K, total, const, min_weight=1.0):

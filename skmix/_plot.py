@@ -28,7 +28,7 @@ class EMPathDisplay:
     Parameters
     ----------
     pi : ndarray of shape (n_rows,)
-        pi at each row of the path (row 0: the starting value).
+        The value of pi at each row of the path (row 0: the starting value).
 
     loglik : ndarray of shape (n_rows,)
         Total log-likelihood at each row.

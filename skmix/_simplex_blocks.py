@@ -3,12 +3,12 @@
 A block is some rows of the scaled likelihood matrix ``L`` (each row
 divided by its largest entry), their sample weights ``s`` (None: unit
 weights) and ``u = L x`` at the current point ``x``. Every reduction the
-solvers of :mod:`skmix._simplex` need is a sum over blocks of one of these
+solvers of :mod:`skmix._solve` need is a sum over blocks of one of these
 functions, written once, with the Array API standard's functions only
 (``xp``: NumPy or any Array API namespace). The backends differ only in how
 they map them and add the results up:
 
-- :class:`skmix._simplex.DenseProblem` maps them over cache-sized row blocks
+- :class:`skmix._problem.DenseProblem` maps them over cache-sized row blocks
   of one NumPy array and keeps ``u`` (and a step's ``L p``) between calls,
   so that a line search costs no pass over ``L``;
 - :class:`skmix._known_backends.ChunkedProblem` maps them over the row

@@ -455,7 +455,7 @@ def test_predict_log_proba_on_the_boundary():
 def test_predictions_over_several_blocks_match_the_formulas():
     from _reference import component_pdfs
 
-    from skmix._estimator import PREDICT_BLOCK_SIZE
+    from skmix._base import PREDICT_BLOCK_SIZE
 
     n = 2 * PREDICT_BLOCK_SIZE + 17
     X, _ = make_mixture(n, sigma=(1.0, 1.5), pi=0.6, random_state=8)

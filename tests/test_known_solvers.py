@@ -11,7 +11,8 @@ from _known_reference import kkt_gap, loglik, plain_em, softmax_optimum
 from scipy.stats import norm, uniform
 
 from skmix import KnownComponentsMixture
-from skmix._simplex import DenseProblem, fit_em, fit_sqp, nnqp
+from skmix._problem import DenseProblem
+from skmix._solve import fit_em, fit_sqp, nnqp
 
 
 def _three_normals(n=2000, seed=0, w=(0.5, 0.3, 0.2), means=(-2, 0, 3)):

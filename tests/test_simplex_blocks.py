@@ -14,7 +14,7 @@ from scipy.special import logsumexp
 
 from skmix import _simplex_blocks as blocks
 from skmix._known_backends import array_api_problem
-from skmix._simplex import DenseProblem
+from skmix._problem import DenseProblem
 
 
 def _data(n=300, K=6, seed=0):

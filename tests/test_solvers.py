@@ -11,9 +11,19 @@ from scipy.optimize import brentq
 
 from skmix import make_mixture
 from skmix._densities import check_components
-from skmix._solvers import fit_em, fit_newton
+from skmix._problem_summary import SummaryProblem
+from skmix._solve import fit_em as _fit_em
+from skmix._solve import fit_newton as _fit_newton
 from skmix._stopping import Path
 from skmix._summary import summarize_numpy, sums
+
+
+def fit_em(summary, pi, **kwargs):
+    return _fit_em(SummaryProblem(summary), pi, **kwargs)
+
+
+def fit_newton(summary, pi, **kwargs):
+    return _fit_newton(SummaryProblem(summary), pi, **kwargs)
 
 
 def precompute(X, means, sigma, weight=None):
@@ -83,8 +93,8 @@ def test_newton_and_em_reach_the_mle(seed):
     newton = fit_newton(terms, 0.5, tol=1e-5, max_iter=100)
     em = fit_em(terms, 0.5, tol=1e-11, max_iter=100_000)
     assert newton.converged and em.converged
-    assert abs(newton.pi - target) < 1e-8
-    assert abs(em.pi - target) < 1e-6
+    assert abs(newton.point - target) < 1e-8
+    assert abs(em.point - target) < 1e-6
     assert newton.n_evaluations < em.n_evaluations
     assert np.all(newton.history["diff_loglik"][1:] >= 0)
 
@@ -94,7 +104,7 @@ def test_newton_on_the_seed_data_needs_few_passes():
     means, sigma = check_components((0, 2), 1.0, 1)
     res = fit_newton(precompute(X, means, sigma), 0.5, tol=1e-5, max_iter=100)
     assert res.n_evaluations <= 16
-    assert abs(res.pi - mle(X, means, sigma)) < 1e-8
+    assert abs(res.point - mle(X, means, sigma)) < 1e-8
 
 
 @pytest.mark.parametrize("side", [0, 1])
@@ -107,10 +117,10 @@ def test_boundary_mle_is_reached_exactly(side):
     assert mle(x, means, sigma) == target
     terms = precompute(x, means, sigma)
     res = fit_newton(terms, 0.5, tol=1e-5, max_iter=100)
-    assert res.converged and res.pi == target
+    assert res.converged and res.point == target
     assert res.n_evaluations <= 20
     em = fit_em(terms, 0.5, tol=1e-5, max_iter=10_000)
-    assert em.converged and abs(em.pi - target) < 1e-3
+    assert em.converged and abs(em.point - target) < 1e-3
 
 
 def test_newton_rejects_a_step_that_lowers_the_likelihood():
@@ -119,7 +129,7 @@ def test_newton_rejects_a_step_that_lowers_the_likelihood():
     assert res.converged
     assert res.n_evaluations > 2 * res.n_iter + 1  # some step tried and refused
     assert np.all(res.history["diff_loglik"][1:] >= 0)
-    assert abs(res.pi - mle(X, means, sigma)) < 1e-8
+    assert abs(res.point - mle(X, means, sigma)) < 1e-8
 
 
 def test_fit_em_max_iter_reached():
@@ -137,7 +147,7 @@ def test_flat_likelihood_stops_at_once():
     res = fit_em(precompute(X, means, sigma), 0.3, tol=1e-5, max_iter=100)
     assert res.converged
     assert res.n_iter == 1
-    assert res.pi == pytest.approx(0.3, abs=1e-15)
+    assert res.point == pytest.approx(0.3, abs=1e-15)
 
 
 def test_verbose_prints_one_line_per_iteration(capsys):
@@ -146,7 +156,7 @@ def test_verbose_prints_one_line_per_iteration(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == res.n_iter + 1
     assert lines[-1].startswith(f"Iteration {res.n_iter:4d}")
-    assert f"{res.pi:.10f}" in lines[-1]
+    assert f"{res.point:.10f}" in lines[-1]
 
 
 @pytest.mark.parametrize("pi_init", [1e-15, 1 - 1e-16])
@@ -157,7 +167,7 @@ def test_em_started_at_the_boundary_reaches_the_maximum(pi_init):
     res = fit_em(precompute(X, means, sigma), pi_init, tol=1e-5, max_iter=10_000)
     assert res.converged
     assert res.n_iter > 5
-    assert abs(res.pi - mle(X, means, sigma)) < 1e-3
+    assert abs(res.point - mle(X, means, sigma)) < 1e-3
 
 
 def test_newton_landing_on_a_boundary_maximum_has_converged():
@@ -166,7 +176,7 @@ def test_newton_landing_on_a_boundary_maximum_has_converged():
     means, sigma = check_components((0, 2), 1.0, 1)
     assert mle(x, means, sigma) == 1.0
     res = fit_newton(precompute(x, means, sigma), 0.999, tol=1e-5, max_iter=1)
-    assert res.pi == 1.0
+    assert res.point == 1.0
     assert res.converged
 
 
@@ -206,7 +216,7 @@ def test_newton_overshoot_is_refused_and_em_takes_over(seed):
     res = fit_newton(summary, pi0, tol=1e-8, max_iter=200)
     assert res.converged
     assert np.all(res.history["diff_loglik"][1:] >= 0)
-    assert abs(res.pi - mle(X, means, sigma)) < 1e-7
+    assert abs(res.point - mle(X, means, sigma)) < 1e-7
 
 
 @settings(max_examples=40, deadline=None)
@@ -227,7 +237,7 @@ def test_newton_reaches_the_mle_on_data_that_make_it_overshoot(
     res = fit_newton(precompute(x, means, sigma), pi0, tol=1e-9, max_iter=500)
     assert res.converged
     assert np.all(res.history["diff_loglik"][1:] >= 0)
-    assert abs(res.pi - mle(x, means, sigma)) < 1e-6
+    assert abs(res.point - mle(x, means, sigma)) < 1e-6
 
 
 def test_newton_leaves_the_boundary_when_its_step_overshoots_onto_it():
@@ -241,13 +251,13 @@ def test_newton_leaves_the_boundary_when_its_step_overshoots_onto_it():
     res = fit_newton(precompute(x, means, sigma), 0.5, tol=1e-9, max_iter=500)
     assert res.history["pi"][1] == 0.0  # the overshoot this test is about
     assert res.converged
-    assert abs(res.pi - mle(x, means, sigma)) < 1e-9
+    assert abs(res.point - mle(x, means, sigma)) < 1e-9
     # mirrored (components swapped): the overshoot lands on pi = 1
     means, sigma = check_components((5.0, 0.0), (0.25, 4.0), 1)
     res = fit_newton(precompute(x, means, sigma), 0.5, tol=1e-9, max_iter=500)
     assert res.history["pi"][1] == 1.0
     assert res.converged
-    assert abs(res.pi - mle(x, means, sigma)) < 1e-9
+    assert abs(res.point - mle(x, means, sigma)) < 1e-9
 
 
 def test_path_records_rows_and_builds_the_history(capsys):
