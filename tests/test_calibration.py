@@ -203,3 +203,37 @@ def test_n_iter_is_the_smallest_max_iter_that_converges(bias):
     assert again.inv_temperature == fit.inv_temperature
     short = fit_temperature(logits, y, bias=bias, max_iter=fit.n_iter - 1)
     assert not short.converged and short.n_iter == fit.n_iter - 1
+
+
+@pytest.mark.parametrize(("seed", "bias"), [(103, True), (183, True), (9, False)])
+def test_constant_logits_converge(seed, bias):
+    """A classifier that ignores x (DummyClassifier): every row has the same
+    logits ``log p``. With biases the optimum is any (a, b) whose posterior is
+    the class frequencies (the loss is then their entropy); without, a 1-D
+    problem in ``a``, solved here by scipy's bounded scalar search."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import xlogy
+
+    rng = np.random.default_rng(seed)
+    k, n = int(rng.integers(2, 6)), int(rng.integers(10, 5000))
+    y = rng.integers(0, k, n)
+    y[:k] = np.arange(k)
+    p = np.bincount(y, minlength=k) / n if seed % 2 == 0 else rng.dirichlet(np.ones(k))
+    logits = np.tile(proba_to_logits(p[None]), (n, 1))
+    fit = fit_temperature(logits, y, bias=bias)
+    assert fit.converged
+    freq = np.bincount(y, minlength=k) / n
+    if bias:
+        assert fit.loss == pytest.approx(-xlogy(freq, freq).sum(), rel=1e-10)
+        q = np.exp(calibrated_log_proba(logits[:1], fit.inv_temperature, fit.bias))
+        np.testing.assert_allclose(q[0], freq, atol=1e-7)
+    else:
+        z = logits[0]
+
+        def loss(a):
+            return float(-(freq @ (a * z)) + np.log(np.exp(a * z).sum()))
+
+        ref = minimize_scalar(loss, bounds=(0, 50), method="bounded",
+                              options={"xatol": 1e-12})  # fmt: skip
+        assert fit.loss <= ref.fun + 1e-12
+        assert fit.inv_temperature == pytest.approx(ref.x, rel=1e-5)
