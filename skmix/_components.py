@@ -472,3 +472,30 @@ def check_log_density(A, what="X"):
         f"component ({int(dead.sum())} such sample(s)); every sample needs a "
         "positive density under at least one component."
     )
+
+
+def check_not_strings(X):
+    """ValueError for an X of strings or bytes, numbers written as text too.
+
+    NumPy converts ``"1.5"`` to 1.5 silently and fails on ``"a"`` with its
+    own message; skmix's estimators take numbers only and say so. Lists are
+    looked at through ``np.asarray``; arrays (NumPy, dask) through their
+    dtype. Object arrays and DataFrames are left to ``validate_data``.
+
+    Examples
+    --------
+    >>> from skmix._components import check_not_strings
+    >>> check_not_strings([[1.5], [2.0]])
+    >>> check_not_strings([["1.5"], ["2"]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X contains strings (dtype <U3); ...
+    """
+    dtype = getattr(X, "dtype", None)
+    if dtype is None and isinstance(X, list | tuple):
+        dtype = np.asarray(X).dtype
+    if getattr(dtype, "kind", None) in ("U", "S"):
+        raise ValueError(
+            f"X contains strings (dtype {dtype}); skmix's estimators take "
+            "numbers: convert them first, e.g. np.asarray(X, dtype=float)."
+        )
