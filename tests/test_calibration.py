@@ -237,3 +237,16 @@ def test_constant_logits_converge(seed, bias):
                               options={"xatol": 1e-12})  # fmt: skip
         assert fit.loss <= ref.fun + 1e-12
         assert fit.inv_temperature == pytest.approx(ref.x, rel=1e-5)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_no_step_at_the_optimum(bias):
+    """Logits +-log 3 whose labels occur with frequencies 3/4 and 1/4: the
+    posteriors softmax(z) are already calibrated, so the start (a = 1, b = 0)
+    is the optimum (both gradients vanish) and no Newton step is taken."""
+    t = np.log(3.0)
+    logits = np.array([[0.0, t]] * 4 + [[0.0, -t]] * 4)
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    fit = fit_temperature(logits, y, bias=bias)
+    assert fit.converged and fit.n_iter == 0
+    assert fit.inv_temperature == 1.0 and np.all(fit.bias == 0.0)
