@@ -63,7 +63,7 @@ print(
 # as pi approaches the maximum-likelihood estimate.
 fig, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
 EMPathDisplay.from_estimator(est, ax=ax)
-ax.set_xlabel("p(Z=1): probability of component 0")
+ax.set_xlabel(r"$\pi$: probability of component 0, N(0, 1)")
 ax.set_title(rf"EM path: $\hat\pi$ = {est.pi_:.4f} after {est.n_iter_} iterations")
 ax.grid(True, color="0.9")
 

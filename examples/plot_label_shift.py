@@ -99,6 +99,7 @@ ax.axhline(0.1, color="0.5", ls="--", label="source prior")
 ax.set_xticks(digits)
 ax.set_xlabel("digit")
 ax.set_ylabel("prior")
+ax.set_title("Target priors estimated from unlabeled digits, with 95% intervals")
 ax.legend()
 
 output = Path(os.environ.get("SKMIX_EXAMPLE_OUTPUT", ".")) / "label_shift.png"

@@ -60,19 +60,24 @@ for value in (1.0, 1.6, 2.2):
 # The fit and the EM path
 # -----------------------
 # Left: the histogram of the biomarker with the fitted mixture density and
-# its two weighted components. Right: EM from ``pi = 0.5`` to the estimate.
+# its two weighted components (component 0 is the condition). Right: EM from
+# ``pi = 0.5`` to the estimate.
 fig, (ax_hist, ax_path) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 grid = np.linspace(X.min(), X.max(), 400)[:, None]
 ax_hist.hist(X[:, 0], bins=60, density=True, color="0.8", label="biomarker")
 ax_hist.plot(grid, np.exp(est.score_samples(grid)), "k", label="fitted mixture")
 resp = est.predict_proba(grid)
-for k, (name, color) in enumerate([("condition", "C3"), ("no condition", "C0")]):
+components = [("component 0: condition", "C3"), ("component 1: no condition", "C0")]
+for k, (name, color) in enumerate(components):
     ax_hist.plot(grid, np.exp(est.score_samples(grid)) * resp[:, k], color, label=name)
 ax_hist.set_xlabel("biomarker")
 ax_hist.set_ylabel("density")
+ax_hist.set_title(f"Fitted mixture: prevalence {est.pi_:.3f}")
 ax_hist.legend()
 EMPathDisplay.from_estimator(est, ax=ax_path)
 ax_path.axvspan(*profile, color="C1", alpha=0.15, label="95% profile interval")
+ax_path.set_xlabel(r"$\pi$: prevalence, probability of component 0 (condition)")
+ax_path.set_title(f"EM path from 0.5 to {est.pi_:.3f} ({est.n_iter_} iterations)")
 ax_path.legend(loc="upper right")
 
 output = Path(os.environ.get("SKMIX_EXAMPLE_OUTPUT", ".")) / "prevalence.png"

@@ -32,6 +32,9 @@ PROBA_EPS = 1e-12
 MAX_INV_TEMPERATURE = 1e4
 # Armijo constant of the backtracking line search.
 _ARMIJO = 1e-4
+# Relative rounding error of the loss, a sum of n terms each of a few
+# floating-point operations: a few hundred units of eps (2.2e-16).
+_LOSS_ROUNDING = 256 * np.finfo(np.float64).eps
 
 
 class CalibrationFit(NamedTuple):
@@ -44,9 +47,9 @@ class CalibrationFit(NamedTuple):
     loss: float
     """Weighted mean negative log-likelihood at the solution."""
     n_iter: int
-    """Newton iterations run."""
+    """Newton steps taken (the smallest ``max_iter`` that converges)."""
     converged: bool
-    """Whether the projected gradient met ``tol``."""
+    """Whether the minimum was reached (see ``tol``)."""
 
 
 def proba_to_logits(proba, eps=PROBA_EPS):
@@ -165,9 +168,13 @@ def fit_temperature(
         Fit class biases (BCTS) or not (temperature scaling).
     tol : float, default=1e-10
         Stop when the largest entry of the projected gradient of the mean
-        negative log-likelihood is at most ``tol``.
+        negative log-likelihood is at most ``tol``, or -- converged too --
+        when no step lowers the loss by more than its rounding error while
+        the decrease that the Newton model promises is below it (the
+        minimum to rounding: with thousands of samples and logits of
+        tens, the gradient cannot always be brought to 1e-10).
     max_iter : int, default=100
-        Maximum number of Newton iterations.
+        Maximum number of Newton steps.
 
     Returns
     -------
@@ -220,7 +227,11 @@ def fit_temperature(
         a, b = unpack(theta)
         u = a * z + b
         lse = logsumexp(u, axis=1)
-        loss = float(s @ (lse - u[np.arange(n), y]))
+        u_true = u[np.arange(n), y]
+        loss = float(s @ (lse - u_true))
+        # the size of the terms summed into the loss: its rounding error is
+        # a few units of eps times this
+        noise = _LOSS_ROUNDING * float(s @ (np.abs(lse) + np.abs(u_true)))
         q = np.exp(u - lse[:, None])
         zbar = np.sum(q * z, axis=1)
         dz = z - zbar[:, None]  # centred logits: no cancellation in the variance
@@ -233,7 +244,15 @@ def fit_temperature(
             grad[1:] = sq.sum(axis=0)[1:] - counts[1:]
             hess[0, 1:] = hess[1:, 0] = np.sum(sq * dz, axis=0)[1:]
             hess[1:, 1:] = np.diag(sq.sum(axis=0)[1:]) - (q[:, 1:].T @ sq[:, 1:])
-        return loss, grad, hess
+        return loss, noise, grad, hess
+
+    def projected_gradient(theta, grad):
+        a = theta[0]
+        at_lower = a <= 0.0 and grad[0] > 0.0
+        at_upper = a >= MAX_INV_TEMPERATURE and grad[0] < 0.0
+        free = np.ones(theta.size, dtype=bool)
+        free[0] = not (at_lower or at_upper)
+        return np.where(free, grad, 0.0), free
 
     # Steps are limited by how much they may change any calibrated logit
     # (a trust radius, in logit units, so the same for any scale of z),
@@ -242,18 +261,15 @@ def fit_temperature(
     z_spread = float(np.max(np.abs(z - z.mean(axis=1, keepdims=True))))
     radius = 4.0
     converged = False
-    n_iter = 0
-    loss, grad, hess = derivatives(theta)
-    for n_iter in range(1, max_iter + 1):
-        a = theta[0]
-        at_lower = a <= 0.0 and grad[0] > 0.0
-        at_upper = a >= MAX_INV_TEMPERATURE and grad[0] < 0.0
-        free = np.ones(theta.size, dtype=bool)
-        free[0] = not (at_lower or at_upper)
-        projected = np.where(free, grad, 0.0)
-        if np.max(np.abs(projected)) <= tol:
+    n_iter = 0  # Newton steps taken
+    loss, noise, grad, hess = derivatives(theta)
+    projected, free = projected_gradient(theta, grad)
+    while True:
+        gradient_norm = float(np.max(np.abs(projected)))
+        if gradient_norm <= tol:
             converged = True
-            n_iter -= 1
+            break
+        if n_iter == max_iter:
             break
         step = np.zeros_like(theta)
         h = hess[np.ix_(free, free)]
@@ -266,23 +282,40 @@ def fit_temperature(
             change += float(np.max(np.abs(step[1:]))) * 2.0
         t = min(1.0, radius / change) if change > 0 else 1.0
         full = t == 1.0
+        accepted = None
         while True:
             candidate = theta + t * step
             candidate[0] = min(max(candidate[0], 0.0), MAX_INV_TEMPERATURE)
             new_loss = loss_of(candidate)
             if new_loss <= loss + _ARMIJO * (grad @ (candidate - theta)):
+                accepted = derivatives(candidate)
                 break
+            if t == 1.0 and new_loss <= loss + noise:
+                # Near the minimum the decrease falls below the loss's
+                # rounding error and the Armijo test reads noise: a full
+                # Newton step is taken where it lowers the gradient.
+                trial = derivatives(candidate)
+                if np.max(np.abs(projected_gradient(candidate, trial[2])[0])) < (
+                    gradient_norm
+                ):
+                    accepted = trial
+                    break
             t *= 0.5
             full = False
             if t < 1e-20:
                 break
-        if t < 1e-20 or np.array_equal(candidate, theta):
-            # no representable decrease: the loss is flat to rounding here,
-            # short of tol
+        if accepted is None or np.array_equal(candidate, theta):
+            # No representable decrease. Converged if the decrease that the
+            # quadratic model still promises (half the Newton decrement) is
+            # below the rounding error of the loss: the minimum to rounding.
+            decrement = -float(grad @ step)
+            converged = 0.5 * decrement <= noise
             break
+        n_iter += 1
         radius = radius * 2.0 if full or t * change >= radius else radius / 2.0
         theta = candidate
-        loss, grad, hess = derivatives(theta)
+        loss, noise, grad, hess = accepted
+        projected, free = projected_gradient(theta, grad)
     a, b = unpack(theta)
     return CalibrationFit(
         inv_temperature=float(a),

@@ -1,6 +1,5 @@
 """Label shift: re-estimate a classifier's class priors on unlabeled data."""
 
-from inspect import signature
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -16,15 +15,28 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import get_tags, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_y,
     _num_features,
     _num_samples,
     check_is_fitted,
+    has_fit_parameter,
     validate_data,
 )
 
@@ -59,7 +71,8 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator object
-        A classifier with ``fit`` and ``predict_proba`` (a Pipeline too).
+        A classifier with ``fit`` and ``predict_proba`` (a Pipeline too;
+        ``SVC`` with ``probability=True``).
         It is cloned and fitted, unless it is wrapped in
         :class:`~sklearn.frozen.FrozenEstimator`: a frozen, already fitted
         classifier is used as is, and ``fit`` fits only the calibration, on
@@ -93,6 +106,11 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     max_iter : int, default=1000
         Maximum number of iterations of :meth:`adapt`.
 
+    verbose : int, default=0
+        If >= 1, print the steps of ``fit`` (cross-validated predictions,
+        calibration, final classifier) and, in :meth:`adapt`, the
+        log-likelihood at every iteration.
+
     Attributes
     ----------
     estimator_ : estimator object
@@ -110,27 +128,31 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     class_bias_ : ndarray of shape (n_classes,)
         The fitted class biases ``b``, centred (zeros unless ``"bcts"``).
 
-    priors_ : ndarray of shape (n_classes,)
-        The target priors estimated by the last :meth:`adapt`.
-
-    priors_stderr_ : ndarray of shape (n_classes,)
-        Their standard errors (see :class:`KnownComponentsMixture`).
-
-    n_iter_ : int
-        Iterations of the last :meth:`adapt`.
-
-    converged_ : bool
-        Whether the last :meth:`adapt` converged.
-
-    mixture_ : KnownComponentsMixture
-        The mixture fitted by the last :meth:`adapt`.
-
     n_features_in_ : int
         Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``. Defined only when ``X``
         has feature names that are all strings.
+
+    priors_ : ndarray of shape (n_classes,)
+        Set by :meth:`adapt`: the target priors it estimated. Like the
+        attributes that ``partial_fit`` sets, the five attributes of
+        :meth:`adapt` describe the last call and are removed by ``fit``
+        (a new classifier forgets the old target).
+
+    priors_stderr_ : ndarray of shape (n_classes,)
+        Set by :meth:`adapt`: the standard errors of ``priors_`` (see
+        :class:`KnownComponentsMixture`).
+
+    n_iter_ : int
+        Set by :meth:`adapt`: its number of iterations.
+
+    converged_ : bool
+        Set by :meth:`adapt`: whether it converged.
+
+    mixture_ : KnownComponentsMixture
+        Set by :meth:`adapt`: the mixture it fitted.
 
     See Also
     --------
@@ -144,10 +166,24 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     estimated priors are the weights of the best-fitting mixture of the
     source class-conditionals and can be far from the true priors.
 
-    With ``calibration="bcts"`` the mean calibrated posterior over the
-    calibration data equals ``source_priors_`` exactly (the optimality
-    condition of the biases), so that data, re-used as target, gives back
-    the source priors.
+    With ``calibration="bcts"`` the mean calibrated posterior of the
+    predictions that the calibration was fitted on equals
+    ``source_priors_`` exactly (the optimality condition of the biases).
+    With a :class:`~sklearn.frozen.FrozenEstimator` these are the
+    classifier's predictions of the data given to ``fit``, so that data,
+    re-used as target, gives back the source priors. Otherwise they are
+    out-of-fold predictions, while :meth:`adapt` sees the predictions of
+    the classifier fitted on all the data: on its own training data a
+    flexible classifier (a random forest) is over-confident, and re-using
+    the training data as target does not give back the source priors;
+    held-out source data do, up to sampling error.
+
+    ``sample_weight`` reaches the classifier as in
+    :class:`~sklearn.calibration.CalibratedClassifierCV`: with metadata
+    routing enabled (``sklearn.set_config(enable_metadata_routing=True)``)
+    where the classifier requests it (``set_fit_request``); otherwise where
+    its ``fit`` takes ``sample_weight`` -- for a :class:`~sklearn.pipeline.Pipeline`,
+    where its last step's does.
 
     References
     ----------
@@ -184,13 +220,24 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "estimator": [HasMethods(["fit", "predict_proba"])],
+        # predict_proba is checked in fit, with a hint for SVC
+        "estimator": [HasMethods(["fit"])],
         "calibration": [StrOptions({"bcts", "temperature"}), None],
         "cv": ["cv_object"],
         "solver": [StrOptions({"sqp", "em"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
     }
+
+    # the attributes that adapt sets (and fit removes)
+    _ADAPT_ATTRIBUTES = (
+        "priors_",
+        "priors_stderr_",
+        "n_iter_",
+        "converged_",
+        "mixture_",
+    )
 
     def __init__(
         self,
@@ -201,6 +248,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         solver="sqp",
         tol=1e-5,
         max_iter=1000,
+        verbose=0,
     ):
         self.estimator = estimator
         self.calibration = calibration
@@ -208,12 +256,13 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.verbose = verbose
 
     @_fit_context(
         # the classifier is validated when it is fitted
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the classifier and the calibration; record the source priors.
 
         Parameters
@@ -226,8 +275,12 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights for the source priors and the calibration, and for the
-            classifier if its ``fit`` accepts ``sample_weight`` (a warning
-            says when it does not).
+            classifier (see Notes; a warning says when it does not get them).
+
+        **fit_params : dict
+            Parameters for the classifier's ``fit`` (and, with metadata
+            routing enabled, for the ``cv`` splitter: ``groups``), routed as
+            in :class:`~sklearn.calibration.CalibratedClassifierCV`.
 
         Returns
         -------
@@ -249,9 +302,8 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if weighted
             else np.ones(y.shape[0])
         )
-        for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_"):
-            self.__dict__.pop(attr, None)  # a new fit forgets the old target
-        self.__dict__.pop("mixture_", None)
+        self._reset_adaptation()
+        self._check_estimator()
 
         frozen = isinstance(self.estimator, FrozenEstimator)
         if frozen:
@@ -286,17 +338,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         # the classifier gets sample_weight only when weights were given (some
         # classifiers, e.g. forests, fit differently with weights of 1)
-        fit_params = {}
-        if weighted and not frozen:
-            if "sample_weight" in signature(self.estimator.fit).parameters:
-                fit_params["sample_weight"] = sample_weight
-            else:
-                warn_at_caller(
-                    f"{type(self.estimator).__name__}.fit does not accept "
-                    "sample_weight: the classifier is fitted without them; "
-                    "they are used for the source priors and the calibration",
-                    UserWarning,
-                )
+        routed_fit, cv_params = self._route(weighted, sample_weight, fit_params)
 
         if self.calibration is None:
             self.inv_temperature_ = 1.0
@@ -305,7 +347,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             if frozen:
                 proba = self.estimator_.predict_proba(X)
             else:
-                proba = self._out_of_fold_proba(X, y, y_index, fit_params)
+                proba = self._out_of_fold_proba(X, y, y_index, cv_params)
             fit = fit_temperature(
                 proba_to_logits(proba),
                 y_index,
@@ -320,8 +362,20 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 )
             self.inv_temperature_ = fit.inv_temperature
             self.class_bias_ = fit.bias
+            if self.verbose:
+                print(
+                    f"[PriorShiftAdapter] {self.calibration} calibration: inverse "
+                    f"temperature {fit.inv_temperature:.6g}, mean log-loss "
+                    f"{fit.loss:.6g}, {fit.n_iter} Newton steps"
+                    + ("" if fit.converged else " (not converged)")
+                )
         if not frozen:
-            self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+            if self.verbose:
+                print(
+                    f"[PriorShiftAdapter] fitting {type(self.estimator).__name__} "
+                    f"on all {y.shape[0]} samples"
+                )
+            self.estimator_ = clone(self.estimator).fit(X, y, **routed_fit)
             fitted_classes = np.asarray(self.estimator_.classes_)
             if not np.array_equal(fitted_classes, self.classes_):
                 raise ValueError(
@@ -330,9 +384,94 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 )
         return self
 
+    def _reset_adaptation(self):
+        """Remove the attributes of an earlier :meth:`adapt` (as
+        ``StandardScaler._reset`` removes those of ``partial_fit``)."""
+        for attr in self._ADAPT_ATTRIBUTES:
+            if hasattr(self, attr):
+                delattr(self, attr)
+
+    def _check_estimator(self):
+        if hasattr(self.estimator, "predict_proba"):
+            return
+        name = type(self.estimator).__name__
+        params = (
+            self.estimator.get_params() if hasattr(self.estimator, "get_params") else {}
+        )
+        hint = ""
+        if any(k == "probability" or k.endswith("__probability") for k in params):
+            hint = (
+                "; it gives probabilities with probability=True, e.g. "
+                "PriorShiftAdapter(SVC(probability=True))"
+            )
+        raise InvalidParameterError(
+            "The 'estimator' parameter of PriorShiftAdapter must be a classifier "
+            f"with a predict_proba method; {name} has none{hint}."
+        )
+
+    def _route(self, weighted, sample_weight, fit_params):
+        """The classifier's fit parameters; those of cross_val_predict."""
+        if _routing_enabled():
+            if weighted:
+                fit_params = {**fit_params, "sample_weight": sample_weight}
+            routed = process_routing(self, "fit", **fit_params)
+            # cross_val_predict routes the same metadata to the clone and cv
+            return dict(routed.estimator.fit), fit_params
+        frozen = isinstance(self.estimator, FrozenEstimator)
+        fit_params = dict(fit_params)
+        if weighted and not frozen:
+            estimator, prefix = self.estimator, ""
+            if isinstance(estimator, Pipeline) and estimator.steps:
+                name, estimator = estimator.steps[-1]
+                prefix = f"{name}__"
+            if estimator != "passthrough" and has_fit_parameter(
+                estimator, "sample_weight"
+            ):
+                fit_params[prefix + "sample_weight"] = sample_weight
+            else:
+                warn_at_caller(
+                    f"{type(estimator).__name__}.fit does not accept "
+                    "sample_weight: the classifier is fitted without them; "
+                    "they are used for the source priors and the calibration "
+                    "(with metadata routing enabled, a classifier or a "
+                    "Pipeline's step that requests them gets them)",
+                    UserWarning,
+                )
+        return fit_params, fit_params
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        Please check :ref:`User Guide <sklearn:metadata_routing>` on how the
+        routing mechanism works.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        )
+
     def _out_of_fold_proba(self, X, y, y_index, fit_params):
         cv = check_cv(self.cv, y, classifier=True)
         n_splits = cv.get_n_splits(X, y)
+        if self.verbose:
+            print(
+                f"[PriorShiftAdapter] {n_splits}-fold out-of-fold predictions of "
+                f"{type(self.estimator).__name__} for the calibration"
+            )
         fewest = int(np.bincount(y_index).min())
         if isinstance(self.cv, Integral) and fewest < n_splits:
             raise ValueError(
@@ -352,6 +491,13 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _check_features(self, X):
         """Same number (and names) of features as at fit, where X has them."""
+        n_samples = _num_samples(X)
+        if n_samples == 0:
+            shape = getattr(X, "shape", (0,))
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={tuple(shape)}) while a "
+                "minimum of 1 is required by PriorShiftAdapter."
+            )
         try:
             _num_features(X)
         except TypeError:
@@ -386,7 +532,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         -------
         self : object
             With ``priors_``, ``priors_stderr_``, ``n_iter_``, ``converged_``
-            and ``mixture_``.
+            and ``mixture_`` set (see Attributes).
         """
         log_density = self._source_log_proba(X) - np.log(self.source_priors_)
         mixture = KnownComponentsMixture(
@@ -395,6 +541,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             solver=self.solver,
             tol=self.tol,
             max_iter=self.max_iter,
+            verbose=self.verbose,
         ).fit(log_density, sample_weight=sample_weight)
         self.mixture_ = mixture
         self.priors_ = np.asarray(mixture.weights_, dtype=np.float64).copy()
@@ -425,7 +572,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return self.mixture_.confidence_interval(alpha)
 
     def predict_log_proba(self, X):
-        """Log-posteriors re-weighted to the target priors.
+        """Return the log-posteriors re-weighted to the target priors.
 
         ``log p_t(k | x) = log q(k | x) + log(priors_[k] / source_priors_[k])``
         normalised, with ``q`` the calibrated source posteriors; before any
@@ -434,6 +581,7 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples, as the classifier accepts them.
 
         Returns
         -------
@@ -449,11 +597,12 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return u - logsumexp(u, axis=1, keepdims=True)
 
     def predict_proba(self, X):
-        """Posteriors re-weighted to the target priors.
+        """Return the posteriors re-weighted to the target priors.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples, as the classifier accepts them.
 
         Returns
         -------
@@ -463,15 +612,17 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
-        """The most probable class under the target priors.
+        """Predict the most probable class under the target priors.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples, as the classifier accepts them.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            The predicted labels, from ``classes_``.
         """
         log_proba = self.predict_log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]

@@ -169,3 +169,84 @@ def test_inputs_not_modified():
     fit_temperature(logits, y, sample_weight=w)
     for before, after in zip(copies, (logits, y, w), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+def _saturated_case(seed):
+    """200 samples, 10 classes, found by a random search: the Armijo test reads
+    rounding noise before the gradient reaches 1e-10 (it used to stop there
+    with converged=False, at the optimum to 1e-8)."""
+    rng = np.random.default_rng(seed)
+    rng.choice([200, 2000, 20000]), rng.choice([2, 3, 5, 10])  # as the search drew
+    y = rng.integers(0, 10, 200)
+    x = rng.uniform(0.5, 3) * np.eye(10)[y] + rng.normal(size=(200, 10))
+    return rng.choice([0.1, 1, 5, 30, 200]) * x + rng.normal(0, 3, 10), y
+
+
+@pytest.mark.parametrize(("seed", "bias"), [(42, True), (14, False)])
+def test_converges_where_the_loss_is_flat_to_rounding(seed, bias):
+    logits, y = _saturated_case(seed)
+    fit = fit_temperature(logits, y, bias=bias)
+    assert fit.converged
+    a_ref, b_ref, loss_ref = scipy_fit(logits, y, np.ones(len(y)), bias)
+    assert fit.loss <= loss_ref + 1e-12
+    assert fit.inv_temperature == pytest.approx(a_ref, rel=1e-5)
+    np.testing.assert_allclose(fit.bias, b_ref, atol=1e-4)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_n_iter_is_the_smallest_max_iter_that_converges(bias):
+    logits, y = make_logits(800, 3, 3.0, seed=11, shift=[0.0, 1.0, -1.0])
+    fit = fit_temperature(logits, y, bias=bias)
+    assert fit.converged and fit.n_iter >= 2
+    again = fit_temperature(logits, y, bias=bias, max_iter=fit.n_iter)
+    assert again.converged and again.n_iter == fit.n_iter
+    assert again.inv_temperature == fit.inv_temperature
+    short = fit_temperature(logits, y, bias=bias, max_iter=fit.n_iter - 1)
+    assert not short.converged and short.n_iter == fit.n_iter - 1
+
+
+@pytest.mark.parametrize(("seed", "bias"), [(103, True), (183, True), (9, False)])
+def test_constant_logits_converge(seed, bias):
+    """A classifier that ignores x (DummyClassifier): every row has the same
+    logits ``log p``. With biases the optimum is any (a, b) whose posterior is
+    the class frequencies (the loss is then their entropy); without, a 1-D
+    problem in ``a``, solved here by scipy's bounded scalar search."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import xlogy
+
+    rng = np.random.default_rng(seed)
+    k, n = int(rng.integers(2, 6)), int(rng.integers(10, 5000))
+    y = rng.integers(0, k, n)
+    y[:k] = np.arange(k)
+    p = np.bincount(y, minlength=k) / n if seed % 2 == 0 else rng.dirichlet(np.ones(k))
+    logits = np.tile(proba_to_logits(p[None]), (n, 1))
+    fit = fit_temperature(logits, y, bias=bias)
+    assert fit.converged
+    freq = np.bincount(y, minlength=k) / n
+    if bias:
+        assert fit.loss == pytest.approx(-xlogy(freq, freq).sum(), rel=1e-10)
+        q = np.exp(calibrated_log_proba(logits[:1], fit.inv_temperature, fit.bias))
+        np.testing.assert_allclose(q[0], freq, atol=1e-7)
+    else:
+        z = logits[0]
+
+        def loss(a):
+            return float(-(freq @ (a * z)) + np.log(np.exp(a * z).sum()))
+
+        ref = minimize_scalar(loss, bounds=(0, 50), method="bounded",
+                              options={"xatol": 1e-12})  # fmt: skip
+        assert fit.loss <= ref.fun + 1e-12
+        assert fit.inv_temperature == pytest.approx(ref.x, rel=1e-5)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_no_step_at_the_optimum(bias):
+    """Logits +-log 3 whose labels occur with frequencies 3/4 and 1/4: the
+    posteriors softmax(z) are already calibrated, so the start (a = 1, b = 0)
+    is the optimum (both gradients vanish) and no Newton step is taken."""
+    t = np.log(3.0)
+    logits = np.array([[0.0, t]] * 4 + [[0.0, -t]] * 4)
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    fit = fit_temperature(logits, y, bias=bias)
+    assert fit.converged and fit.n_iter == 0
+    assert fit.inv_temperature == 1.0 and np.all(fit.bias == 0.0)

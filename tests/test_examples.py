@@ -4,6 +4,7 @@ import re
 import runpy
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -63,6 +64,33 @@ def test_figure_goes_to_the_output_folder(name, figure, tmp_path, monkeypatch):
     output.mkdir()
     monkeypatch.chdir(run_dir)
     monkeypatch.setenv("SKMIX_EXAMPLE_OUTPUT", str(output))
-    runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+    namespace = runpy.run_path(str(EXAMPLES / name), run_name="__main__")
     assert (output / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert list(run_dir.iterdir()) == []
+    if name != "plot_known_components.py":  # its figure is reworked (issue 17)
+        _check_titles_and_component_numbers(namespace["fig"], name)
+    plt.close("all")
+
+
+def _texts(fig):
+    """Titles, axis labels and legend entries of every axes of a figure."""
+    out = {"titles": [], "xlabels": [], "legends": []}
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            continue
+        out["titles"].append(ax.get_title())
+        out["xlabels"].append(ax.get_xlabel())
+        legend = ax.get_legend()
+        out["legends"] += [t.get_text() for t in legend.get_texts()] if legend else []
+    return out
+
+
+def _check_titles_and_component_numbers(fig, name):
+    texts = _texts(fig)
+    assert texts["titles"] and all(texts["titles"])  # every panel has a title
+    words = " ".join(texts["xlabels"] + texts["legends"])
+    # components are numbered 0 and 1 everywhere, as in predict_proba's columns
+    assert "Z=1" not in words and "component 2" not in words
+    if name == "plot_prevalence.py":
+        assert "component 0: condition" in texts["legends"]
+        assert "component 1: no condition" in texts["legends"]

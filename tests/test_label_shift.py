@@ -1,9 +1,11 @@
 """PriorShiftAdapter: priors, intervals, predictions, references, errors."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from _label_shift_reference import (
     ExactPosteriorClassifier,
     exact_posteriors,
@@ -13,7 +15,11 @@ from _label_shift_reference import (
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import (
+    ConvergenceWarning,
+    NotFittedError,
+    UnsetMetadataPassedError,
+)
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
@@ -269,10 +275,13 @@ def test_hard_zero_one_probabilities(source):
     assert errors["bcts"] < 0.05 < errors[None]
 
 
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 def test_uninformative_classifier_keeps_source_priors(small_source):
-    source = small_source
     """Constant posteriors: the likelihood is flat in the priors, the solver
-    stays at its start (the source priors) and the intervals are [0, 1]."""
+    stays at its start (the source priors) and the intervals are [0, 1]; the
+    calibration of constant logits converges (it used to warn, see
+    test_calibration.py::test_constant_logits_converge)."""
+    source = small_source
     X, _ = make_gaussian_classes(500, SHIFTED, random_state=1)
     for calibration in ("bcts", None):
         adapter = PriorShiftAdapter(DummyClassifier(), calibration=calibration)
@@ -317,9 +326,16 @@ def test_other_features(adapter_lr):
             method(X)
 
 
-@pytest.mark.parametrize("estimator", [LinearSVC(), SVC(), object()])
-def test_classifier_without_predict_proba(source, estimator):
-    with pytest.raises(ValueError, match="predict_proba"):
+@pytest.mark.parametrize(
+    ("estimator", "match"),
+    [
+        (LinearSVC(), "LinearSVC has none"),
+        (SVC(), "predict_proba"),
+        (object(), "an object implementing 'fit'"),
+    ],
+)
+def test_classifier_without_predict_proba(source, estimator, match):
+    with pytest.raises(ValueError, match=match):
         PriorShiftAdapter(estimator).fit(*source)
 
 
@@ -349,6 +365,11 @@ def test_one_class_and_too_few_per_fold(small_source):
     y_rare[:3] = 2
     with pytest.raises(ValueError, match="at least 5 samples of each class"):
         PriorShiftAdapter(LogisticRegression()).fit(X, y_rare)
+    # the boundary: 4 samples of a class for 4 folds fit, 3 for 4 do not
+    y_rare[:4] = 2
+    PriorShiftAdapter(LogisticRegression(), cv=4).fit(X, y_rare)
+    with pytest.raises(ValueError, match="at least 5 samples of each class"):
+        PriorShiftAdapter(LogisticRegression(), cv=5).fit(X, y_rare)
     # without calibration no folds are needed
     PriorShiftAdapter(LogisticRegression(), calibration=None).fit(X, y_rare)
 
@@ -356,7 +377,7 @@ def test_one_class_and_too_few_per_fold(small_source):
 def test_sample_weight_with_a_classifier_that_takes_none(small_source):
     X, y = small_source
     w = np.where(y == 0, 2.0, 1.0)
-    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    pipe = make_pipeline(StandardScaler(), KNeighborsClassifier(20))
     with pytest.warns(UserWarning, match="does not accept sample_weight") as caught:
         adapter = PriorShiftAdapter(pipe).fit(X, y, sample_weight=w)
     assert [w.filename for w in caught] == [__file__]  # at the caller
@@ -427,3 +448,122 @@ def test_inputs_not_modified(small_source):
     np.testing.assert_array_equal(y, source[1])
     np.testing.assert_array_equal(w, 1.0)
     np.testing.assert_array_equal(Xt, Xt_copy)
+
+
+# ------------------------------------------- sample weights, messages, state
+
+
+def _weighted_source(small_source):
+    X, y = small_source
+    return X, y, np.where(y == 0, 3.0, 1.0) * np.linspace(0.5, 1.5, len(y))
+
+
+def _expected_weighted_pipeline(X, y, w):
+    """The classifier and the calibration of a Pipeline that gets the weights,
+    built by hand: the pipeline fitted with its last step's sample_weight,
+    temperature scaling on its out-of-fold predictions."""
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    proba = cross_val_predict(
+        pipe, X, y, cv=StratifiedKFold(5), method="predict_proba",
+        params={"logisticregression__sample_weight": w},
+    )  # fmt: skip
+    calibration = fit_temperature(proba_to_logits(proba), y, sample_weight=w)
+    return pipe.fit(X, y, logisticregression__sample_weight=w), calibration
+
+
+def test_pipeline_gets_sample_weight(small_source):
+    X, y, w = _weighted_source(small_source)
+    pipe, calibration = _expected_weighted_pipeline(X, y, w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "does not accept sample_weight"
+        adapter = PriorShiftAdapter(
+            make_pipeline(StandardScaler(), LogisticRegression())
+        )
+        adapter.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(adapter.estimator_[-1].coef_, pipe[-1].coef_, rtol=1e-12)
+    assert adapter.inv_temperature_ == pytest.approx(calibration.inv_temperature)
+    np.testing.assert_allclose(adapter.class_bias_, calibration.bias, atol=1e-9)
+
+
+def test_pipeline_gets_sample_weight_by_metadata_routing(small_source):
+    X, y, w = _weighted_source(small_source)
+    pipe, calibration = _expected_weighted_pipeline(X, y, w)
+    with sklearn.config_context(enable_metadata_routing=True):
+        requesting = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            LogisticRegression().set_fit_request(sample_weight=True),
+        )
+        adapter = PriorShiftAdapter(requesting).fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(
+            adapter.estimator_[-1].coef_, pipe[-1].coef_, rtol=1e-12
+        )
+        assert adapter.inv_temperature_ == pytest.approx(calibration.inv_temperature)
+        # a step that says nothing about sample_weight: sklearn's routing error
+        silent = make_pipeline(StandardScaler(), LogisticRegression())
+        with pytest.raises(UnsetMetadataPassedError):
+            PriorShiftAdapter(silent).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("estimator", [SVC(), make_pipeline(StandardScaler(), SVC())])
+def test_svc_without_probability_suggests_it(small_source, estimator):
+    with pytest.raises(ValueError, match=r"SVC\(probability=True\)"):
+        PriorShiftAdapter(estimator).fit(*small_source)
+
+
+def test_empty_target_names_the_adapter(adapter_lr):
+    adapter = copy.deepcopy(adapter_lr)
+    for method in (adapter.adapt, adapter.predict_proba, adapter.predict):
+        with pytest.raises(ValueError, match=r"0 sample.*by PriorShiftAdapter"):
+            method(np.empty((0, 2)))
+
+
+def test_verbose_reports_the_steps(small_source, capsys):
+    X, y = small_source
+    adapter = PriorShiftAdapter(LogisticRegression(), verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "5-fold out-of-fold predictions of LogisticRegression" in out
+    assert f"inverse temperature {adapter.inv_temperature_:.6g}" in out
+    assert f"LogisticRegression on all {len(y)} samples" in out
+    PriorShiftAdapter(LogisticRegression()).fit(X, y)
+    assert capsys.readouterr().out == ""  # verbose=0 is silent
+
+
+def test_fit_removes_the_attributes_of_adapt(small_source):
+    X, y = small_source
+    adapter = PriorShiftAdapter(LogisticRegression()).fit(X, y).adapt(X[:100])
+    assert hasattr(adapter, "priors_") and hasattr(adapter, "mixture_")
+    adapter.fit(X, y)
+    for attr in ("priors_", "priors_stderr_", "n_iter_", "converged_", "mixture_"):
+        assert not hasattr(adapter, attr)
+    with pytest.raises(NotFittedError, match="adapt"):
+        adapter.confidence_interval()
+
+
+def test_frozen_classifier_calibration_data_gives_back_source_priors():
+    """The claim of the Notes: with a FrozenEstimator and BCTS, the data that
+    the calibration was fitted on, as target, gives the source priors (the
+    KKT conditions hold there: the mean of q_k / pi_k is 1 for every k)."""
+    X_train, y_train = make_gaussian_classes(2000, BALANCED, random_state=5)
+    X_cal, y_cal = make_gaussian_classes(1500, [0.5, 0.3, 0.2], random_state=6)
+    clf = RandomForestClassifier(20, random_state=0).fit(X_train, y_train)
+    adapter = PriorShiftAdapter(FrozenEstimator(clf)).fit(X_cal, y_cal)
+    adapter.adapt(X_cal)
+    np.testing.assert_allclose(adapter.priors_, adapter.source_priors_, atol=1e-6)
+
+
+def test_numpydoc_validation():
+    """The class and public methods pass numpydoc's checks, with the codes
+    that scikit-learn's test_docstrings.py ignores ignored."""
+    validate = pytest.importorskip("numpydoc.validate").validate
+    methods = [
+        "fit", "adapt", "confidence_interval", "predict", "predict_proba",
+        "predict_log_proba", "score", "get_metadata_routing",
+    ]  # fmt: skip
+    for name in ["skmix.PriorShiftAdapter"] + [
+        f"skmix.PriorShiftAdapter.{m}" for m in methods
+    ]:
+        ignored = {"RT02", "GL01", "GL02"}
+        if name.count(".") == 2:
+            ignored |= {"EX01", "SA01", "ES01"}
+        errors = [e for e in validate(name)["errors"] if e[0] not in ignored]
+        assert errors == [], name
