@@ -15,6 +15,7 @@ from . import _array_api as array_api
 from ._array_api import array_api_namespace
 from ._base import WARM_START_MARGIN, _BaseKnownMixture
 from ._compat import check_same_namespace, check_sample_weight, get_namespace
+from ._components import check_not_strings
 from ._dask import (
     check_dask_sample_weight,
     check_dask_X,
@@ -209,6 +210,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         self.warm_start = warm_start
 
     def _validate_X(self, X, reset, ensure_all_finite=True):
+        check_not_strings(X)
         # sklearn's finite check sums X first; with values near the float64
         # limits and an inf that sum is inf - inf: a spurious RuntimeWarning
         # before the ValueError it then raises

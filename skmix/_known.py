@@ -15,8 +15,10 @@ from ._array_api import float_dtype
 from ._base import _BaseKnownMixture
 from ._compat import check_same_namespace, check_sample_weight
 from ._components import (
+    ComponentsParamMixin,
     check_components,
     check_log_density,
+    check_not_strings,
     check_width,
     log_density_matrix,
 )
@@ -26,7 +28,7 @@ from ._problem import DenseProblem
 from ._solve import fit_em, fit_sqp
 
 
-class KnownComponentsMixture(_BaseKnownMixture):
+class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
     """Mixture weights of K known components, by maximum likelihood.
 
     The model is ``p(x) = sum_k w_k f_k(x)`` with the densities ``f_k``
@@ -229,6 +231,7 @@ class KnownComponentsMixture(_BaseKnownMixture):
 
         With ``with_row_max``, also the row maxima (from the check).
         """
+        check_not_strings(X)
         if self._precomputed():
             with np.errstate(invalid="ignore", over="ignore"):
                 X = validate_data(
@@ -286,6 +289,7 @@ class KnownComponentsMixture(_BaseKnownMixture):
 
     def _from_dask(self, X, sample_weight, reset):
         """Validate a dask X lazily; the problem on its persisted row chunks."""
+        check_not_strings(X)
         validate_data(self, X, skip_check_array=True, reset=reset)
         if X.ndim != 2 or any(math.isnan(c) for c in X.chunks[0]) or not X.shape[0]:
             raise ValueError(
@@ -394,6 +398,7 @@ class KnownComponentsMixture(_BaseKnownMixture):
         )
 
     def _per_sample_rows(self, X, method):
+        check_not_strings(X)
         function = _PER_SAMPLE[method]
         namespace = self._fit_namespace()
         if namespace is not None:

@@ -27,15 +27,6 @@ else:
         """KnownComponentsMixture with the mixin, as the lead will declare it."""
 
 
-# The lead adds ComponentsParamMixin to KnownComponentsMixture's bases (one
-# line in _known.py, under refactoring now); then remove these markers.
-NEEDS_MIXIN_IN_KNOWN = pytest.mark.xfail(
-    not issubclass(KnownComponentsMixture, ComponentsParamMixin),
-    reason="KnownComponentsMixture does not inherit ComponentsParamMixin yet",
-    strict=True,
-)
-
-
 def _rows_log_density(dist, X):
     """log f(x_i) by evaluating scipy on one row at a time."""
     return np.array([float(dist.logpdf(x)) for x in X])
@@ -138,7 +129,6 @@ def test_repr_shows_frozen_distributions_by_their_parameters():
     assert isinstance(est.components[0], type(stats.norm(0, 1)))  # not modified
 
 
-@NEEDS_MIXIN_IN_KNOWN
 def test_known_components_mixture_repr():
     _check_repr(KnownComponentsMixture([stats.norm(0, 1), stats.t(3, loc=1)]))
 
@@ -173,6 +163,5 @@ def test_clone_keeps_fitted_density_estimators():
     _check_clone_keeps_fitted(_WithMixin)
 
 
-@NEEDS_MIXIN_IN_KNOWN
 def test_cross_val_score_with_fitted_density_estimators():
     _check_clone_keeps_fitted(KnownComponentsMixture)

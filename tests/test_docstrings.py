@@ -28,11 +28,7 @@ IGNORED_FOR_METHODS = {"ES01", "SA01", "EX01"}
 
 # Known failures in code owned elsewhere, to be fixed there: strict xfails, so
 # that the test fails (and the entry must go) as soon as a docstring is fixed.
-PENDING = {
-    "skmix.PriorShiftAdapter.predict": "PR07, RT03",
-    "skmix.PriorShiftAdapter.predict_log_proba": "SS05, PR07",
-    "skmix.PriorShiftAdapter.predict_proba": "SS05, PR07",
-}
+PENDING = {}
 
 
 def _public_objects():

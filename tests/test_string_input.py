@@ -27,12 +27,6 @@ def test_numbers_pass(X):
     check_not_strings(X)
 
 
-# The estimators validate X in _known.py and _estimator.py (under
-# refactoring): the lead calls check_not_strings(X) there, then removes
-# this marker.
-@pytest.mark.xfail(
-    reason="check_not_strings not called by the estimators yet", strict=True
-)
 @pytest.mark.parametrize(
     "estimator",
     [
