@@ -41,9 +41,11 @@ from numbers import Real
 import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import chi2
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 from ._simplex import fit_sqp, kkt_gap
+from ._warnings import warn_at_caller
 
 # brentq's absolute tolerance on the ends of the intervals
 PROFILE_XTOL = 1e-10
@@ -146,6 +148,7 @@ class _Profile:
         uniform = np.full(len(others), 1.0 / len(others))
         self.x = others / total if total > 0 else uniform
         self.uniform = uniform
+        self.converged = True
 
     def __call__(self, v):
         K = self.problem.K
@@ -160,6 +163,7 @@ class _Profile:
             except ValueError:  # a sample of density 0 at x0
                 continue
             self.x = result.weights
+            self.converged &= result.converged
             return _drop_from(self.problem, fixed.embed(result.weights), self.w_hat)
         return math.inf  # every point of the face gives a sample density 0
 
@@ -231,12 +235,17 @@ def profile_intervals(problem, weights, alpha, *, max_iter=1000):
     c_zero = float(chi2.ppf(1 - 2 * alpha, df=1))
     c_one = c_zero if K == 2 else c_inside
     out = np.empty((K, 2))
+    converged = True
     for k in range(K):
-        low = _end(
-            _Profile(problem, w_hat, k, max_iter), w_hat[k], 0.0, c_inside, c_zero
+        for j, (boundary, c_boundary) in enumerate(((0.0, c_zero), (1.0, c_one))):
+            profile = _Profile(problem, w_hat, k, max_iter)
+            out[k, j] = _end(profile, w_hat[k], boundary, c_inside, c_boundary)
+            converged &= profile.converged
+    if not converged:
+        warn_at_caller(
+            "A maximisation over the other weights, with one weight held fixed, "
+            f"did not converge in max_iter={max_iter} iterations: the profile "
+            "intervals may be inaccurate. Increase max_iter.",
+            ConvergenceWarning,
         )
-        high = _end(
-            _Profile(problem, w_hat, k, max_iter), w_hat[k], 1.0, c_inside, c_one
-        )
-        out[k] = low, high
     return out
