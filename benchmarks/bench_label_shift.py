@@ -259,7 +259,7 @@ def one_repetition(prep, idx, truth, priors):
             out[name]["n_zero_proba"] = int(np.sum(p_true == 0))
             # the intervals are for the priors the target was drawn with (the
             # realised frequencies vary around them multinomially)
-            low, high = adapter.confidence_interval(0.05).T
+            low, high = adapter.confidence_interval(0.05, X=X).T
             out[name]["covered"] = float(np.mean((low <= priors) & (priors <= high)))
     K = prep["K"]
     cc = np.bincount(raw.argmax(1), minlength=K) / len(idx)
@@ -524,7 +524,7 @@ def coverage_simulation(repeats, sizes=(200, 1000, 5000), seed=0, alpha=0.05):
                 for _ in range(repeats):
                     X, _ = _gaussian_classes(n, priors, rng)
                     adapter.adapt(X)
-                    low, high = adapter.confidence_interval(alpha).T
+                    low, high = adapter.confidence_interval(alpha, X=X).T
                     est.append(adapter.priors_)
                     se.append(adapter.priors_stderr_)
                     hit.append((low <= priors) & (priors <= high))

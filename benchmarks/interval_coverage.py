@@ -10,6 +10,13 @@ standard error of a coverage near 0.95 is about 0.005.
 Target: profile coverage within [0.93, 0.97] for n >= 200 at every pi.
 
 Run ``python benchmarks/interval_coverage.py`` (about a minute), or ``--quick``.
+
+``--known``: the same for the weights of K known components
+(KnownComponentsMixture, unit-variance Gaussians at ``KNOWN_MEANS``), with
+true weights ``--weights`` (some of them 0): the coverage of each weight's
+95% profile (``method="profile"``) and Wald intervals. Targets: profile
+coverage within [0.93, 0.97] for interior weights, and for true weights of
+0 at n >= 1000.
 """
 
 import argparse
@@ -17,10 +24,14 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+from scipy.stats import norm
+
 import skmix
-from skmix import TwoGaussianMixturePi, make_mixture
+from skmix import KnownComponentsMixture, TwoGaussianMixturePi, make_mixture
 
 MEANS, SIGMA = (0.0, 2.0), 1.0
+KNOWN_MEANS = (-2.0, 0.0, 2.0, 4.0)
 
 
 def coverage(n, pi, reps, alpha, seed=0):
@@ -47,6 +58,65 @@ def coverage(n, pi, reps, alpha, seed=0):
     }
 
 
+def coverage_known(n, weights, reps, alpha, seed=0):
+    """Per-weight coverage and mean width of both intervals, K components."""
+    weights = np.asarray(weights, dtype=float)
+    K = len(weights)
+    means = np.asarray(KNOWN_MEANS[:K])
+    hits = {"profile": np.zeros(K), "wald": np.zeros(K)}
+    widths = {"profile": np.zeros(K), "wald": np.zeros(K)}
+    at_zero = np.zeros(K)
+    est = KnownComponentsMixture("precomputed")
+    for rep in range(reps):
+        rng = np.random.default_rng(seed + rep)
+        x = rng.normal(means[rng.choice(K, n, p=weights)], 1.0)
+        A = norm.logpdf(x[:, None], means, 1.0)
+        est.fit(A)
+        at_zero += est.weights_ == 0
+        for method in hits:
+            ci = est.confidence_interval(alpha, method=method, X=A)
+            hits[method] += (ci[:, 0] <= weights) & (weights <= ci[:, 1])
+            widths[method] += ci[:, 1] - ci[:, 0]
+    return [
+        {
+            "n": n,
+            "k": k,
+            "weight": float(weights[k]),
+            "reps": reps,
+            **{f"{m}_coverage": float(hits[m][k] / reps) for m in hits},
+            **{f"{m}_mean_width": float(widths[m][k] / reps) for m in widths},
+            "mle_at_zero": float(at_zero[k] / reps),
+        }
+        for k in range(K)
+    ]
+
+
+def main_known(args):
+    """The table for K components (``--known``)."""
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    weights = [float(w) for w in args.weights.split(",")]
+    print(
+        f"skmix {skmix.__version__}: coverage of {1 - args.alpha:.0%} intervals "
+        f"for K = {len(weights)} weights, {args.reps} replications, unit "
+        f"Gaussians at {KNOWN_MEANS[: len(weights)]}, true weights {weights}"
+    )
+    print(
+        f"{'n':>6} {'k':>2} {'weight':>6} {'profile':>8} {'wald':>6} "
+        f"{'width P':>8} {'width W':>8} {'MLE at 0':>8}"
+    )
+    rows = []
+    for n in sizes:
+        for r in coverage_known(n, weights, args.reps, args.alpha):
+            rows.append(r)
+            print(
+                f"{n:>6} {r['k']:>2} {r['weight']:>6} {r['profile_coverage']:8.3f} "
+                f"{r['wald_coverage']:6.3f} {r['profile_mean_width']:8.4f} "
+                f"{r['wald_mean_width']:8.4f} {r['mle_at_zero']:8.3f}",
+                flush=True,
+            )
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=2000)
@@ -55,9 +125,18 @@ def main(argv=None):
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--quick", action="store_true", help="200 replications")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--known", action="store_true", help="K components")
+    parser.add_argument("--weights", default="0.5,0.3,0.2,0")
     args = parser.parse_args(argv)
     if args.quick:
         args.reps = 200
+    start = time.perf_counter()
+    if args.known:
+        rows = main_known(args)
+        print(f"done in {time.perf_counter() - start:.1f} s")
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2))
+        return rows
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     pis = [float(p) for p in args.pis.split(",")]
 

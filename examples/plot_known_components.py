@@ -42,12 +42,21 @@ components = [norm(0, np.sqrt(1 + s**2)) for s in grid]
 est = KnownComponentsMixture(components).fit(x.reshape(-1, 1))
 print(f"{len(grid)} components, {est.n_iter_} iterations, KKT gap {est.kkt_gap_:.1e}")
 print(f"weight of the point mass at 0: {est.weights_[0]:.3f} (true 0.5)")
-ci = est.confidence_interval(0.05)
+# Profile-likelihood intervals (the default): they need the training data,
+# which the fitted model does not keep. A weight at 0 gets [0, high], where
+# 2 x the drop of the profile log-likelihood reaches the chi2(1) quantile.
+ci = est.confidence_interval(0.05, X=x.reshape(-1, 1))
+wald = est.confidence_interval(0.05, method="wald")
 for k in np.flatnonzero(est.weights_ > 0):
     print(
         f"s = {grid[k]:6.3f}: weight {est.weights_[k]:.3f} "
         f"[{ci[k, 0]:.3f}, {ci[k, 1]:.3f}]"
     )
+
+print(
+    f"widest interval of a weight at 0: profile {ci[est.weights_ == 0, 1].max():.3f}, "
+    f"Wald {wald[est.weights_ == 0, 1].max():.3f}"
+)
 
 # %%
 # EM gets to the same maximum, slowly
@@ -72,6 +81,11 @@ print(
 # %%
 # The fitted marginal density over the histogram; the weights with intervals
 # ---------------------------------------------------------------------------
+# Neighbouring grid components are nearly the same density, so the data
+# cannot tell their weights apart: the profile intervals of the small scales
+# are wide (a weight can move to its neighbour), while those of the large
+# scales are close to 0. Wald intervals of the weights at 0, ``[0, z *
+# stderr]``, reach 1 for the small scales and have no meaning there.
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4))
 ax0.hist(x, bins=120, density=True, color="0.8", label="measurements")
 t = np.linspace(x.min(), x.max(), 600)
@@ -93,7 +107,9 @@ ax1.errorbar(
 )
 ax1.set_xticks(k[::3], [f"{s:.2g}" for s in grid[::3]])
 ax1.set_xlabel("grid scale s_k")
-ax1.set_ylabel("weight (95% Wald interval)")
+ax1.set_ylabel("weight (95% profile-likelihood interval)")
+ax1.set_title("Grid weights")
+ax0.set_title("Measurements and the fitted marginal density")
 fig.tight_layout()
 path = Path(os.environ.get("SKMIX_EXAMPLE_OUTPUT", ".")) / "known_components.png"
 fig.savefig(path)

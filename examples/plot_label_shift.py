@@ -62,7 +62,7 @@ adapter = PriorShiftAdapter(classifier).fit(X_source, y_source)
 before = adapter.predict(X_target)  # source priors (balanced)
 adapter.adapt(X_target)
 after = adapter.predict(X_target)  # target priors
-intervals = adapter.confidence_interval(0.05)
+intervals = adapter.confidence_interval(0.05, X=X_target)  # profile likelihood
 print(f"adapt: {adapter.n_iter_} iterations, converged: {adapter.converged_}")
 print("digit  true   estimate  (std. err.)  95% interval")
 for k in range(10):

@@ -260,17 +260,23 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         self.kkt_gap_ = result.kkt_gap
 
     # -- inference -------------------------------------------------------------
-    def _wald_interval(self, alpha):
-        """``weights_ -/+ z * weights_stderr_``, clipped; shape (K, 2)."""
+    def _wald_interval(self, alpha, X=None, sample_weight=None):
+        """``weights_ -/+ z * weights_stderr_``, clipped; shape (K, 2).
+
+        Needs no data: ``X`` and ``sample_weight`` are not used.
+        """
         w, se = self._host(self.weights_), self._host(self.weights_stderr_)
-        ci = wald_intervals(w, se, alpha)
+        return self._to_fit_namespace(wald_intervals(w, se, alpha))
+
+    def _to_fit_namespace(self, ci):
+        """A NumPy result in the namespace and on the device of the fit."""
         namespace = self._fit_namespace()
         if namespace is None:
             return ci
         xp, device = namespace
         return xp.asarray(ci, dtype=self.weights_.dtype, device=device)
 
-    def _confidence_interval(self, alpha, method):
+    def _confidence_interval(self, alpha, method, **data):
         """Check the arguments; the interval of ``method`` (verbose: timed)."""
         check_is_fitted(self)
         validate_parameter_constraints(
@@ -283,7 +289,7 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         )
         check_alpha(alpha)
         start = time.perf_counter()
-        interval = getattr(self, f"_{method}_interval")(alpha)
+        interval = getattr(self, f"_{method}_interval")(alpha, **data)
         if self.verbose:
             print(
                 f"{method} interval {interval} in {time.perf_counter() - start:.4f} s"

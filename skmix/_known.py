@@ -11,9 +11,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._array_api import float_dtype
+from ._array_api import array_api_namespace, float_dtype
 from ._base import _BaseKnownMixture
-from ._compat import check_same_namespace, check_sample_weight
+from ._compat import _convert_to_numpy, check_same_namespace, check_sample_weight
 from ._components import (
     ComponentsParamMixin,
     check_components,
@@ -22,9 +22,10 @@ from ._components import (
     check_width,
     log_density_matrix,
 )
-from ._dask import check_dask_sample_weight
+from ._dask import check_dask_sample_weight, is_dask_array
 from ._known_backends import array_api_problem, dask_problem
 from ._problem import DenseProblem
+from ._simplex_profile import maximum, profile_intervals
 from ._solve import fit_em, fit_sqp
 
 
@@ -182,8 +183,10 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
     array([0.6 , 0.31, 0.09])
     >>> bool(est.kkt_gap_ <= 1e-8), est.converged_
     (True, True)
-    >>> est.confidence_interval(0.05).shape
-    (3, 2)
+    >>> est.confidence_interval(0.05, X=X).round(2)  # profile likelihood
+    array([[0.56, 0.64],
+           [0.27, 0.35],
+           [0.07, 0.11]])
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -194,7 +197,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         "solver_options": [dict, None],
     }
     _solvers: ClassVar[dict] = {"sqp": fit_sqp, "em": fit_em}
-    _interval_methods: ClassVar[tuple] = ("wald",)
+    _interval_methods: ClassVar[tuple] = ("profile", "wald")
 
     def __init__(
         self,
@@ -329,19 +332,40 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return array_api_problem(A, sample_weight, xp, device)
 
-    def confidence_interval(self, alpha=0.05, method="wald"):
-        """Wald confidence intervals for the weights, at level ``1 - alpha``.
-
-        ``weights_ -/+ z_{1 - alpha / 2} * weights_stderr_``, clipped to
-        [0, 1]; for a weight at 0 the interval is ``[0, z * stderr]``.
+    def confidence_interval(
+        self, alpha=0.05, method="profile", X=None, sample_weight=None
+    ):
+        """Confidence intervals for the weights, at level ``1 - alpha``.
 
         Parameters
         ----------
         alpha : float, default=0.05
-            One minus the confidence level, in (0, 0.5].
+            One minus the confidence level, ``0 < alpha <= 0.5``.
 
-        method : {"wald"}, default="wald"
-            The kind of interval; only ``"wald"`` for now.
+        method : {"profile", "wald"}, default="profile"
+            ``"profile"``: for each weight ``w_k``, the values ``v`` that a
+            likelihood-ratio test does not reject: ``2 * (loglik_ - max
+            loglik with w_k = v) <= chi2_1(1 - alpha)``, the maximum taken
+            over the other weights on the simplex; a value ``v = 0`` (and
+            ``v = 1`` for K = 2) lies on the boundary and is tested
+            one-sided, with ``chi2_1(1 - 2 alpha)``, so that a true weight
+            of 0 is covered with probability ``1 - alpha``. A weight
+            estimated at 0 gets ``[0, high]``. Needs the training data
+            ``X`` (the model keeps O(K) numbers, not the data); each end is
+            a root search on maximisations over the other weights.
+            ``"wald"``: ``weights_ -/+ z_{1 - alpha / 2} *
+            weights_stderr_``, clipped to [0, 1]; no data needed, but
+            invalid for weights at or near 0 (a weight at 0 gets ``[0, z *
+            stderr]``, which can reach 1).
+
+        X : array-like of shape (n_samples, n_features), default=None
+            With ``"profile"``: the data given to :meth:`fit` (NumPy or
+            array-like; a dask array needs ``X.compute()``). A ValueError
+            is raised if ``weights_`` is not their maximum. Not used by
+            ``"wald"``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            With ``"profile"``: the sample weights given to :meth:`fit`.
 
         Returns
         -------
@@ -354,13 +378,49 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         >>> from scipy.stats import norm
         >>> from skmix import KnownComponentsMixture
         >>> rng = np.random.default_rng(0)
-        >>> X = rng.normal(0, 1, (500, 1))
-        >>> est = KnownComponentsMixture([norm(0, 1), norm(3, 1)]).fit(X)
-        >>> est.confidence_interval(0.05).round(3)
-        array([[0.984, 1.   ],
-               [0.   , 0.016]])
+        >>> X = np.concatenate([rng.normal(-2, 1, 600), rng.normal(0, 1, 300),
+        ...                     rng.normal(3, 1, 100)]).reshape(-1, 1)
+        >>> components = [norm(-2, 1), norm(0, 1), norm(3, 1), norm(6, 1)]
+        >>> est = KnownComponentsMixture(components).fit(X)
+        >>> est.weights_.round(2)
+        array([0.6 , 0.31, 0.09, 0.  ])
+        >>> est.confidence_interval(0.05, X=X).round(3)
+        array([[0.558, 0.639],
+               [0.271, 0.354],
+               [0.071, 0.111],
+               [0.   , 0.003]])
+        >>> est.confidence_interval(0.05, method="wald").round(3)
+        array([[0.558, 0.639],
+               [0.27 , 0.353],
+               [0.07 , 0.11 ],
+               [0.   , 0.008]])
         """
-        return self._confidence_interval(alpha, method)
+        return self._confidence_interval(
+            alpha, method, X=X, sample_weight=sample_weight
+        )
+
+    def _profile_interval(self, alpha, X=None, sample_weight=None):
+        """The profile intervals on the training data X; shape (K, 2)."""
+        if X is None:
+            raise ValueError(
+                "method='profile' needs the training data: call "
+                "confidence_interval(alpha, X=X_train, sample_weight=...) with "
+                "the data given to fit, or use method='wald'."
+            )
+        if is_dask_array(X):
+            raise ValueError("method='profile' needs X in memory: pass X.compute().")
+        if (namespace := array_api_namespace(X, sample_weight)) is not None:
+            X = _convert_to_numpy(X, namespace[0])
+            if sample_weight is not None:
+                sample_weight = _convert_to_numpy(sample_weight, namespace[0])
+        A, row_max = self._log_density(X, reset=False, with_row_max=True)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, A.shape[0])
+        problem = DenseProblem(A, sample_weight, row_max)
+        w = self._host(self.weights_)
+        w_hat = maximum(problem, w, self.max_iter, fitted_gap=self.kkt_gap_)
+        ci = profile_intervals(problem, w_hat, alpha, max_iter=self.max_iter)
+        return self._to_fit_namespace(ci)
 
     # -- predictions ----------------------------------------------------------
     def _checked_log_density(self, X):

@@ -211,10 +211,10 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     array([0.69 , 0.208, 0.102])
     >>> adapter.adapt(X_target).priors_.round(2)
     array([0.68, 0.2 , 0.11])
-    >>> adapter.confidence_interval(0.05).round(2)
+    >>> adapter.confidence_interval(0.05, X=X_target).round(2)
     array([[0.65, 0.72],
            [0.18, 0.23],
-           [0.09, 0.13]])
+           [0.09, 0.14]])
     >>> adapter.predict_proba([[1.0, 1.0]]).round(2)  # re-weighted posteriors
     array([[0.68, 0.2 , 0.12]])
     """
@@ -550,13 +550,30 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.converged_ = mixture.converged_
         return self
 
-    def confidence_interval(self, alpha=0.05):
+    def confidence_interval(
+        self, alpha=0.05, method="profile", X=None, sample_weight=None
+    ):
         """Confidence intervals of the target priors of the last :meth:`adapt`.
+
+        Those of :meth:`KnownComponentsMixture.confidence_interval` on the
+        calibrated log-posteriors of ``X`` minus the log source priors.
 
         Parameters
         ----------
         alpha : float, default=0.05
-            One minus the confidence level.
+            One minus the confidence level, ``0 < alpha <= 0.5``.
+
+        method : {"profile", "wald"}, default="profile"
+            ``"profile"``: likelihood-ratio intervals (a prior of 0 tested
+            one-sided); needs the target data ``X`` given to :meth:`adapt`.
+            ``"wald"``: ``priors_ -/+ z * priors_stderr_``, clipped to
+            [0, 1] (invalid for priors at or near 0).
+
+        X : array-like of shape (n_samples, n_features), default=None
+            With ``"profile"``: the target data given to :meth:`adapt`.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            With ``"profile"``: the sample weights given to :meth:`adapt`.
 
         Returns
         -------
@@ -569,7 +586,9 @@ class PriorShiftAdapter(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "This PriorShiftAdapter has no target priors yet: call 'adapt' "
                 "with unlabeled target data first"
             )
-        return self.mixture_.confidence_interval(alpha)
+        if X is not None:
+            X = self._source_log_proba(X) - np.log(self.source_priors_)
+        return self.mixture_.confidence_interval(alpha, method, X, sample_weight)
 
     def predict_log_proba(self, X):
         """Return the log-posteriors re-weighted to the target priors.

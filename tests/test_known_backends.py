@@ -116,13 +116,21 @@ def test_array_api_strict_precomputed():
             )
             proba = est.predict_proba(X)
             log_density = est.score_samples(X)
-            ci = est.confidence_interval()
+            ci = est.confidence_interval(method="wald")
+            profile = est.confidence_interval(X=X, sample_weight=xp.asarray(s))
         assert type(est.weights_).__module__.startswith("array_api_strict")
         assert type(proba).__module__.startswith("array_api_strict")
         np.testing.assert_allclose(np.asarray(est.weights_), ref.weights_, atol=1e-12)
         np.testing.assert_allclose(np.asarray(proba), ref.predict_proba(A), rtol=1e-9)
         np.testing.assert_allclose(np.asarray(log_density), ref.score_samples(A))
-        np.testing.assert_allclose(np.asarray(ci), ref.confidence_interval(), rtol=1e-6)
+        np.testing.assert_allclose(
+            np.asarray(ci), ref.confidence_interval(method="wald"), rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            np.asarray(profile),
+            ref.confidence_interval(X=A, sample_weight=s),
+            rtol=1e-6,
+        )
         assert est.n_iter_ == ref.n_iter_
 
 

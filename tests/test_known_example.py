@@ -21,6 +21,11 @@ def test_plot_known_components(tmp_path, monkeypatch, capsys):
     weights = [float(r[0]) for r in rows]
     assert abs(sum(weights) - 1) < 1e-3  # all positive weights printed
     assert all(float(lo) <= float(w) <= float(hi) for w, lo, hi in rows)
+    # the profile intervals of the weights at 0 stay well inside [0, 1]
+    profile, wald = map(
+        float, re.search(r"at 0: profile (\S+), Wald (\S+)", out).groups()
+    )
+    assert profile < 0.6 < 0.9 < wald
     em_ll, sqp_ll = map(
         float, re.search(r"log-likelihood (\S+) \(SQP (\S+)\)", out).groups()
     )

@@ -69,7 +69,7 @@ def test_stderr_against_finite_differences():
     )
     # Wald intervals from them
     z = norm.ppf(0.95)
-    ci = est.confidence_interval(0.1)
+    ci = est.confidence_interval(0.1, method="wald")
     np.testing.assert_allclose(ci[:, 0], est.weights_ - z * est.weights_stderr_)
     np.testing.assert_allclose(ci[:, 1], est.weights_ + z * est.weights_stderr_)
 
@@ -101,7 +101,7 @@ def test_stderr_of_a_weight_at_zero_uses_the_face_with_it():
     # differences at the estimate (the function is smooth across w_3 = 0)
     se = stderr_from_information(free_information(A, est.weights_))
     np.testing.assert_allclose(est.weights_stderr_[3], se[3], rtol=1e-4)
-    ci = est.confidence_interval()
+    ci = est.confidence_interval(method="wald")
     assert ci[3, 0] == 0.0
     np.testing.assert_allclose(ci[3, 1], norm.ppf(0.975) * se[3], rtol=1e-4)
 
@@ -111,7 +111,7 @@ def test_stderr_infinite_for_identical_components():
     A = np.column_stack([A, A[:, 1]])
     est = KnownComponentsMixture("precomputed", solver="em").fit(A)
     assert np.isinf(est.weights_stderr_[1]) and np.isinf(est.weights_stderr_[3])
-    assert not np.isnan(est.confidence_interval()).any()
+    assert not np.isnan(est.confidence_interval(method="wald")).any()
 
 
 def test_confidence_interval_validates_alpha():

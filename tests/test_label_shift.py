@@ -79,7 +79,7 @@ def test_priors_recovered_within_sampling_error(source, estimator, calibration, 
     assert np.all((se > 0.003) & (se < 0.03))  # sampling error at n = 4000
     np.testing.assert_array_less(np.abs(adapter.priors_ - priors), 4 * se)
     assert adapter.priors_.sum() == pytest.approx(1.0, abs=1e-12)
-    low, high = adapter.confidence_interval(0.01).T
+    low, high = adapter.confidence_interval(0.01, X=X).T
     assert np.all((low <= priors) & (priors <= high))
 
 
@@ -94,7 +94,7 @@ def test_standard_errors_match_the_spread_of_the_estimates(source):
     for rep in range(300):
         X, _ = make_gaussian_classes(400, priors, random_state=100 + rep)
         adapter.adapt(X)
-        low, high = adapter.confidence_interval(0.05).T
+        low, high = adapter.confidence_interval(0.05, method="wald").T
         estimates.append(adapter.priors_)
         stderrs.append(adapter.priors_stderr_)
         covered.append((low <= priors) & (priors <= high))
@@ -287,7 +287,10 @@ def test_uninformative_classifier_keeps_source_priors(small_source):
         adapter = PriorShiftAdapter(DummyClassifier(), calibration=calibration)
         adapter.fit(*source).adapt(X)
         np.testing.assert_allclose(adapter.priors_, adapter.source_priors_, atol=1e-8)
-        np.testing.assert_allclose(adapter.confidence_interval(), [[0, 1]] * 3)
+        for method in ("profile", "wald"):
+            np.testing.assert_allclose(
+                adapter.confidence_interval(method=method, X=X), [[0, 1]] * 3
+            )
 
 
 @pytest.mark.parametrize("n", [1, 2])
@@ -296,7 +299,7 @@ def test_tiny_target(adapter_lr, n):
     adapter = copy.deepcopy(adapter_lr).adapt(X)
     assert np.all(adapter.priors_ >= 0)
     assert adapter.priors_.sum() == pytest.approx(1.0, abs=1e-12)
-    low, high = adapter.confidence_interval().T
+    low, high = adapter.confidence_interval(X=X).T
     assert np.all((low >= 0) & (low <= adapter.priors_) & (high <= 1))
 
 

@@ -45,7 +45,7 @@ def test_alpha_above_one_half_is_refused_by_both_estimators(alpha):
     assert messages[0] == messages[1]
     assert f"alpha={alpha!r}" in messages[0]
     # 0.5 itself is allowed: the interval is w -/+ z_0.75 * stderr
-    ci = known.confidence_interval(0.5)
+    ci = known.confidence_interval(0.5, method="wald")
     half = norm.ppf(0.75) * known.weights_stderr_
     expected = np.clip(known.weights_[:, None] + np.outer(half, [-1, 1]), 0, 1)
     np.testing.assert_allclose(ci, expected, rtol=1e-13)
