@@ -34,11 +34,14 @@ from ._dask import (
 )
 from ._datasets import make_mixture
 from ._densities import (
-    check_components,
+    check_gaussian_components as check_components,
+)
+from ._densities import (
     log_mixture_density,
     posterior_logit,
     sample_terms,
 )
+from ._dispatch import summarize
 from ._inference import (
     observed_information,
     profile_interval,
@@ -46,7 +49,6 @@ from ._inference import (
     wald_interval,
 )
 from ._solvers import fit_em, fit_newton
-from ._summary import summarize
 from ._warnings import warn_at_caller as _warn_at_caller
 
 _SOLVERS = {"em": fit_em, "newton": fit_newton}
@@ -354,6 +356,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
             X = check_dask_X(
                 validate_data(self, X, skip_check_array=True, reset=reset),
                 None if reset else self.n_features_in_,
+                estimator_name=type(self).__name__,
             )
             if sample_weight is not None:
                 sample_weight = check_dask_sample_weight(sample_weight, X)
@@ -582,7 +585,7 @@ class TwoGaussianMixturePi(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         numpy_function, xp_function = _PER_SAMPLE[method]
         if is_dask_array(X):
-            X = check_dask_X(X, self.n_features_in_)
+            X = check_dask_X(X, self.n_features_in_, estimator_name=type(self).__name__)
             args = (self._means, self._sigma, self.pi_)
             return map_rows(X, numpy_function, *args, n_columns=n_columns, dtype=dtype)
         check_same_namespace(X, self, attribute="weights_", method=method)
