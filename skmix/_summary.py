@@ -20,10 +20,10 @@ of ``a`` much narrower than pi, and the :class:`Summary` keeps, per side:
   1/4`` (``e = -63 .. -2``; smaller ``a`` count at ``2**-64``), where the
   functions vanish like ``a`` and a bin's relative accuracy must hold, then
   uniform bins of width ``1/4`` up to ``T = 64``. In each bin, the Chebyshev
-  moments ``mu_k = sum_i s_i T_k(u_i)``, ``k = 0 .. DEGREE``, with ``u_i`` in
+  moments ``mu_k = sum_i s_i T_k(u_i)``, ``k = 0 .. degree`` (8), with ``u_i`` in
   [-1, 1) the sample's position in the bin; ``|T_k| <= 1``, so nothing
   cancels. ``sum_i s_i g(a_i)`` over the bin is then evaluated exactly for the
-  degree-``DEGREE`` interpolant of ``g`` at the bin's Chebyshev points: a
+  degree-``degree`` interpolant of ``g`` at the bin's Chebyshev points: a
   weighted sum of ``g`` at those points (:meth:`Summary.nodes`).
 - **the tail** ``a >= T`` (including ``a = inf``, where a density
   underflows): the weight, ``E_j = sum_i s_i exp(-j a_i)`` for ``j = 1 ..
@@ -55,7 +55,7 @@ addition; the solvers only see the reduced summary. For a block, either
 - compute the same arrays in the block's own namespace and build the
   summary with :meth:`Summary.from_arrays`, from:
 
-  * ``moments``, float64, shape ``(2, N_BINS, DEGREE + 1)``: for each sample
+  * ``moments``, float64, shape ``(2, n_bins, degree + 1)``: for each sample
     with ``a = |t| < T`` (side ``t < 0``), ``bin, u =
     layout.bin_position(a)`` (:mod:`skmix._layout`)
     (a pure function, written with ``frexp``/``floor`` that any namespace
