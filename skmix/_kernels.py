@@ -118,27 +118,24 @@ def _feature_terms(col, start, size, first, features, j, t, q0, q1):
     """
     m0, m1 = features[MU0, j], features[MU1, j]
     p0, p1 = features[INV0, j], features[INV1, j]
-    if features[LINEAR, j] != 0.0:
-        dj, cj = features[DELTA, j], features[MID, j]
-        for i in range(size):
-            x = float(col[start + i])
-            z0 = (x - m0) * p0
-            z1 = (x - m1) * p1
-            q0[i] = (0.0 if first else q0[i]) + z0 * z0
-            q1[i] = (0.0 if first else q1[i]) + z1 * z1
-            t[i] = (0.0 if first else t[i]) + ((x - cj) * p0) * dj
-    else:
-        fj, lj = features[FAR, j], features[LOG_RATIO, j]
-        for i in range(size):
-            x = float(col[start + i])
-            z0 = (x - m0) * p0
-            z1 = (x - m1) * p1
-            q0[i] = (0.0 if first else q0[i]) + z0 * z0
-            q1[i] = (0.0 if first else q1[i]) + z1 * z1
+    linear = features[LINEAR, j] != 0.0
+    dj, cj = features[DELTA, j], features[MID, j]
+    fj, lj = features[FAR, j], features[LOG_RATIO, j]
+    # one loop; the test of ``linear`` is loop-invariant (LLVM unswitches it)
+    for i in range(size):
+        x = float(col[start + i])
+        z0 = (x - m0) * p0
+        z1 = (x - m1) * p1
+        q0[i] = (0.0 if first else q0[i]) + z0 * z0
+        q1[i] = (0.0 if first else q1[i]) + z1 * z1
+        if linear:
+            term = ((x - cj) * p0) * dj
+        else:
             term = (z1 - z0) * (z1 + z0) * 0.5
             if term != term:  # both distances overflowed
                 term = fj
-            t[i] = (0.0 if first else t[i]) + (term + lj)
+            term += lj
+        t[i] = (0.0 if first else t[i]) + term
 
 
 def _larger_log_density(q0, q1, log_norm0, log_norm1):

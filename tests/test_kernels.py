@@ -74,7 +74,7 @@ def test_compiled_build_equals_numpy_build(kernel, means, sigma, d, weighted, dt
         ((0.0, 3.0), (1.0, 0.3), 1),
         ((0.0, 0.0), (1e-200, 1.0), 1),
         ([[0, 1, -1], [1.5, -0.5, 0]], [[1, 2, 0.5], [1.5, 2, 0.7]], 3),
-        ([[0, 1], [1e-12, 1]], [[1, 1.5], [1, 1.5]], 2),
+        ([[0, 1], [1e-12, 2.3]], [[1, 1.7], [1, 1.7]], 2),
     ],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
