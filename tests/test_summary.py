@@ -10,7 +10,7 @@ import pytest
 from skmix import make_mixture
 from skmix._build_numpy import summarize_block, summarize_numpy
 from skmix._densities import check_gaussian_components, sample_terms
-from skmix._layout import DEFAULT, T_MAX
+from skmix._layout import DEFAULT, T_MAX, layout
 from skmix._summary import Summary, increase, merge, sums
 
 N_BINS = DEFAULT.n_bins
@@ -178,7 +178,7 @@ def test_summary_is_small_immutable_and_picklable():
 def test_blockwise_build_equals_one_block():
     X, comp, t, m = _data("unequal", n=150_000)
     whole = summarize_block(t, m)
-    blockwise = summarize_numpy(X, *comp)  # 65536-row blocks
+    blockwise = summarize_numpy(X, *comp)  # blocks of NUMPY_BLOCK_ROWS rows
     np.testing.assert_allclose(blockwise.moments, whole.moments, rtol=1e-11, atol=1e-8)
     assert blockwise.total_log_max == pytest.approx(math.fsum(m), rel=1e-15)
 
@@ -190,6 +190,33 @@ def test_log_max_is_summed_without_loss():
     # (within a block the sum is a float sum; across blocks it is exact)
     acc = merge(*(summarize_block(t[i : i + 1], m[i : i + 1]) for i in range(4000)))
     assert acc.total_log_max == math.fsum(m)
+
+
+def test_layout_is_passed_down_and_travels_with_the_summary():
+    # a summary of another layout: its bins from that layout's edges (a
+    # plain count per bin here), kept through pickling and addition, and
+    # refused by a summary of another layout
+    rng = np.random.default_rng(6)
+    t = np.r_[rng.uniform(-70, 70, 3000), 0.3, -1.9]
+    other = layout(0.0625, 4)
+    assert other is layout(0.0625, 4.0) and other != DEFAULT
+    assert pickle.loads(pickle.dumps(other)) is other
+    summary = summarize_block(t, np.zeros_like(t), layout=other)
+    # 62 geometric bins, then (64 - 1/4) * 16 uniform ones, degree 4
+    assert summary.moments.shape == (2, 62 + 1020, 5)
+    edges = other.bin_edges()
+    for side, a in ((0, t[t >= 0]), (1, -t[t < 0])):
+        a = a[a < T_MAX]
+        counts = np.bincount(np.searchsorted(edges, a, "right") - 1, minlength=1082)
+        np.testing.assert_array_equal(summary.moments[side, :, 0], counts)
+    clone = pickle.loads(pickle.dumps(summary))
+    assert clone.layout is other
+    assert (clone + summary).layout is other
+    assert merge(summary, clone).layout is other
+    with pytest.raises(ValueError, match="different layouts"):
+        summary + summarize_block(t, np.zeros_like(t))
+    with pytest.raises(ValueError, match="bin_width must be a power of two"):
+        layout(0.3, 8)
 
 
 def test_from_arrays_checks_shapes():
