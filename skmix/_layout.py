@@ -43,8 +43,8 @@ class Layout:
     Parameters
     ----------
     bin_width : float, default=0.25
-        Width of the uniform bins: a power of two, at most 1/4 (binning is
-        then exact).
+        Width of the uniform bins: a power of two (binning is then exact),
+        at most 1/2 (with 1/2, the first uniform bin holds ``[1/4, 1/2)``).
     degree : int, default=8
         Degree of the per-bin Chebyshev interpolation.
 
@@ -66,16 +66,16 @@ class Layout:
 
     def __init__(self, bin_width=0.25, degree=8):
         bin_width, degree = float(bin_width), int(degree)
-        if not (0 < bin_width <= 0.25 and np.frexp(bin_width)[0] == 0.5):
+        if not (0 < bin_width <= 0.5 and np.frexp(bin_width)[0] == 0.5):
             raise ValueError(
-                f"bin_width must be a power of two <= 1/4, got {bin_width!r}."
+                f"bin_width must be a power of two <= 1/2, got {bin_width!r}."
             )
         if degree < 1:
             raise ValueError(f"degree must be >= 1, got {degree!r}.")
         self.bin_width = bin_width
         self.degree = degree
         self.inv_width = 1.0 / bin_width
-        # the uniform bins start at 1/4: their index offset
+        # the index of the uniform bin that holds 1/4 (the first one used)
         self.first_uniform = round(0.25 / bin_width)
         self.n_bins = N_GEOMETRIC + int(T_MAX / bin_width) - self.first_uniform
         self.n_moments = m = degree + 1

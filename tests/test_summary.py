@@ -217,6 +217,8 @@ def test_layout_is_passed_down_and_travels_with_the_summary():
         summary + summarize_block(t, np.zeros_like(t))
     with pytest.raises(ValueError, match="bin_width must be a power of two"):
         layout(0.3, 8)
+    with pytest.raises(ValueError, match="bin_width must be a power of two"):
+        layout(1.0, 8)
 
 
 def test_from_arrays_checks_shapes():
