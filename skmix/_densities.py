@@ -15,6 +15,12 @@ import numbers
 import numpy as np
 
 _LOG_2PI = np.log(2.0 * np.pi)
+#: The error where features pull to different components without bound.
+UNDEFINED_LOG_ODDS = (
+    "X holds values so extreme (near the float64 range) that the log-odds of "
+    "the two components is undefined (inf - inf). Rescale X, means and sigma "
+    "together."
+)
 
 
 def _as_component_array(value, name, n_features):
@@ -136,30 +142,27 @@ def sample_terms(X, means, sigma, xp=np, dtype=None):
     if dtype is None:
         dtype = xp.float64
     n_features = X.shape[1]
-    log_norm, ratio = log_normalisation(sigma), log_ratio(sigma)
+    log_norm = log_normalisation(sigma)
+    constants = log_odds_constants(means, sigma).T.tolist()
     lo = sq0 = sq1 = None
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(n_features):
             xj = _astype(X[:, j], dtype, xp)  # a view where it has the dtype
-            mu0, mu1 = float(means[0, j]), float(means[1, j])
-            s0, s1 = float(sigma[0, j]), float(sigma[1, j])
-            # times the reciprocals (a division pass costs several multiplies)
-            inv0, inv1 = 1.0 / s0, 1.0 / s1
+            mu0, mu1, inv0, inv1, linear, delta, mid, far, ratio = constants[j]
             z0 = xj - mu0
             z0 *= inv0
             z1 = xj - mu1
             z1 *= inv1
-            if s0 == s1:
-                term = xj - (0.5 * mu0 + 0.5 * mu1)
+            if linear:
+                term = xj - mid
                 term *= inv0
-                term *= (mu0 - mu1) * inv0
+                term *= delta
             else:
                 term = z1 - z0
                 term *= z1 + z0
                 term *= 0.5
-                # both distances overflowed: the wider component wins
-                term = _nan_to(term, math.inf if s0 > s1 else -math.inf, xp)
-                term += float(ratio[j])
+                term = _nan_to(term, far, xp)  # both distances overflowed
+                term += ratio
             z0 *= z0
             z1 *= z1
             if lo is None:
@@ -170,11 +173,7 @@ def sample_terms(X, means, sigma, xp=np, dtype=None):
                 sq1 += z1
         undefined = bool(xp.any(xp.isnan(lo)))
     if undefined:
-        raise ValueError(
-            "X holds values so extreme (near the float64 range) that the log-odds "
-            "of the two components is undefined (inf - inf). Rescale X, means "
-            "and sigma together."
-        )
+        raise ValueError(UNDEFINED_LOG_ODDS)
     # log_max = max(log f0, log f1) = max_k (log_norm_k - 0.5 * sq_k); with
     # equal normalisations (equal sigmas), log_norm - 0.5 * min(sq0, sq1)
     if log_norm[0] == log_norm[1]:
@@ -196,10 +195,37 @@ def log_normalisation(sigma):
     return -np.log(sigma).sum(axis=1) - 0.5 * sigma.shape[1] * _LOG_2PI
 
 
-def log_ratio(sigma):
-    """Per feature, ``log(sigma_1 / sigma_0)``: the constant of the log-odds
-    where the sigmas differ, shape (n_features,)."""
-    return np.array([math.log(s1) - math.log(s0) for s0, s1 in sigma.T.tolist()])
+#: The rows of :func:`log_odds_constants`.
+MU0, MU1, INV0, INV1, LINEAR, DELTA, MID, FAR, LOG_RATIO = range(9)
+
+
+def log_odds_constants(means, sigma):
+    """Per feature, the constants of the log-odds of :func:`sample_terms`.
+
+    Returns
+    -------
+    constants : ndarray of shape (9, n_features)
+        Rows ``MU0, MU1`` (the means), ``INV0, INV1`` (the reciprocals of
+        sigma: distances are differences times these, a division pass costs
+        several multiplies), ``LINEAR`` (1.0 where both sigmas are equal,
+        the log-odds then linear, else 0.0), ``DELTA`` (``(mu_0 - mu_1) /
+        sigma`` where linear, else 0), ``MID`` (``(mu_0 + mu_1) / 2``),
+        ``FAR`` (the log-odds where both distances overflow: the wider
+        component wins, ``+inf`` if ``sigma_0 > sigma_1``, else ``-inf``)
+        and ``LOG_RATIO`` (``log(sigma_1 / sigma_0)``).
+    """
+    s0, s1 = sigma
+    out = np.empty((9, sigma.shape[1]))
+    out[MU0], out[MU1] = means
+    with np.errstate(over="ignore"):
+        out[INV0], out[INV1] = 1.0 / s0, 1.0 / s1
+    linear = s0 == s1
+    out[LINEAR] = linear
+    out[DELTA] = np.where(linear, (means[0] - means[1]) * out[INV0], 0.0)
+    out[MID] = 0.5 * means[0] + 0.5 * means[1]
+    out[FAR] = np.where(s0 > s1, math.inf, -math.inf)
+    out[LOG_RATIO] = [math.log(b) - math.log(a) for a, b in sigma.T.tolist()]
+    return out
 
 
 def _astype(x, dtype, xp):

@@ -27,7 +27,20 @@ import warnings
 import numpy as np
 
 from ._build_numpy import check_finite_block
-from ._densities import log_normalisation, log_ratio
+from ._densities import (
+    DELTA,
+    FAR,
+    INV0,
+    INV1,
+    LINEAR,
+    LOG_RATIO,
+    MID,
+    MU0,
+    MU1,
+    UNDEFINED_LOG_ODDS,
+    log_normalisation,
+    log_odds_constants,
+)
 from ._layout import A_MIN, DEFAULT, E_MIN, N_GEOMETRIC, N_TAIL, T_MAX
 from ._summary import Summary
 
@@ -39,12 +52,6 @@ COMPILED_CHUNK_ROWS = 8192
 # Rows per call of the compiled loop: the NumPy view of a block is all that is
 # made per call, and the per-block sums of log_max are added exactly.
 COMPILED_BLOCK_ROWS = 1 << 20
-
-# The rows of the per-feature parameters (``features[ROW, j]``) that the
-# kernel reads: the components' means and reciprocal sigmas, whether the
-# feature's log-odds is linear (equal sigmas), then its slope and midpoint,
-# else the log-odds where both distances overflow and log(sigma1 / sigma0).
-MU0, MU1, INV0, INV1, LINEAR, DELTA, MID, FAR, LOG_RATIO = range(9)
 
 
 # the bits of a positive normal float64: mantissa, and the exponent of 0.5
@@ -159,13 +166,14 @@ def _build(X, X1, weight, features, log_norm, moments, tail, scalars, geometry):
 
     ``X1`` is X's column as a contiguous 1-D array when X has one feature
     (phase A reads it instead of X: its loads vectorise), else unused.
-    ``features`` holds the per-feature parameters (rows ``MU0 .. LOG_RATIO``,
-    one column per feature), ``log_norm`` the two components' log
-    normalisations, ``geometry`` the layout's ``(n_bins, inv_width,
-    first_uniform)``. ``scalars`` is ``[weight, count, min_weight, log_max,
-    compensation]``; ``weight`` is None (compiled separately: no per-sample
-    weight code) or an array. Per chunk of ``COMPILED_CHUNK_ROWS`` rows, in
-    loops over the chunk that vectorise where they can:
+    ``features`` holds the per-feature constants of
+    :func:`skmix._densities.log_odds_constants` (rows ``MU0 .. LOG_RATIO``),
+    ``log_norm`` the two components' log normalisations, ``geometry`` the
+    layout's ``(n_bins, inv_width, first_uniform)``. ``scalars`` is
+    ``[weight, count, min_weight, log_max, compensation]``; ``weight`` is
+    None (compiled separately: no per-sample weight code) or an array. Per
+    chunk of ``COMPILED_CHUNK_ROWS`` rows, in loops over the chunk that
+    vectorise where they can:
 
     - A, feature by feature: the log-odds and the squared distances;
     - B1, without branches: the weighted larger log-density, the bin (the
@@ -359,20 +367,7 @@ _EMPTY = np.empty(0)
 
 def _kernel_arguments(means, sigma):
     """``features`` and ``log_norm`` of :func:`_build` for the components."""
-    n_features = means.shape[1]
-    mu0, mu1 = means[0], means[1]
-    s0, s1 = sigma[0], sigma[1]
-    features = np.empty((9, n_features))
-    with np.errstate(over="ignore", divide="ignore"):
-        features[INV0], features[INV1] = 1.0 / s0, 1.0 / s1
-    linear = s0 == s1
-    features[MU0], features[MU1] = mu0, mu1
-    features[LINEAR] = linear
-    features[DELTA] = np.where(linear, (mu0 - mu1) * features[INV0], 0.0)
-    features[MID] = 0.5 * mu0 + 0.5 * mu1
-    features[FAR] = np.where(s0 > s1, math.inf, -math.inf)
-    features[LOG_RATIO] = log_ratio(sigma)
-    return features, log_normalisation(sigma)
+    return log_odds_constants(means, sigma), log_normalisation(sigma)
 
 
 def _summarize_with(compiled):
@@ -399,11 +394,7 @@ def _summarize_with(compiled):
                 # NaN or infinity in X (scikit-learn's error), else far out
                 check_finite_block(X[rows])
             if bad >= 0:
-                raise ValueError(
-                    "X holds values so extreme (near the float64 range) that the "
-                    "log-odds of the two components is undefined (inf - inf). "
-                    "Rescale X, means and sigma together."
-                )
+                raise ValueError(UNDEFINED_LOG_ODDS)
             totals = [scalars[0], scalars[1], scalars[2]]
             parts += [scalars[3], scalars[4]]
         if all(math.isfinite(p) for p in parts):
