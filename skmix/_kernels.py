@@ -367,7 +367,9 @@ _EMPTY = np.empty(0)
 
 def _kernel_arguments(means, sigma):
     """``features`` and ``log_norm`` of :func:`_build` for the components."""
-    return log_odds_constants(means, sigma), log_normalisation(sigma)
+    # one column per feature, in the rows MU0 .. LOG_RATIO
+    features = np.ascontiguousarray(np.array(log_odds_constants(means, sigma)).T)
+    return features, log_normalisation(sigma)
 
 
 def _summarize_with(compiled):
