@@ -114,3 +114,10 @@ def test_no_import_cycle_among_skmix_modules():
 
 def test_layout_imports_nothing_from_skmix():
     assert import_graph()["_layout"] == set()
+
+
+def test_the_summary_sees_only_the_layout_and_no_build_sees_the_dispatch():
+    graph = import_graph()
+    assert graph["_summary"] <= {"_layout"}
+    builds = ("_build_numpy", "_array_api", "_kernels", "_dask")
+    assert not any("_dispatch" in graph[name] for name in builds)
