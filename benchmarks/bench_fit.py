@@ -66,9 +66,10 @@ from threadpoolctl import threadpool_limits
 
 import skmix
 from skmix import TwoGaussianMixturePi, make_mixture
-from skmix._densities import check_components
-from skmix._kernels import compiled_summarize, numpy_kernels_only
-from skmix._summary import increase, summarize_numpy, sums
+from skmix._build_numpy import summarize_numpy
+from skmix._densities import check_gaussian_components
+from skmix._dispatch import compiled_build, numpy_build_only
+from skmix._summary import increase, sums
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from per_pass_reference import (
@@ -175,7 +176,7 @@ def plain_numpy_em(x):
 
 def summary_evaluation_us(X):
     """Microseconds for the sums at one pi plus one increase (best of many)."""
-    summary = summarize_numpy(X[:100_000], *check_components(MEANS, SIGMA, 1))
+    summary = summarize_numpy(X[:100_000], *check_gaussian_components(MEANS, SIGMA, 1))
     t, _ = best_time(
         lambda: (sums(summary, 0.3, True), increase(summary, 0.3, 0.31)), 50
     )
@@ -366,8 +367,8 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
     # skmix as installed (with the compiled kernel if numba is there), and,
     # when it is, also with the NumPy build only
     kernels = {"": contextlib.nullcontext}
-    if compiled_summarize(10**9) is not None:
-        kernels["_numpy_kernels"] = numpy_kernels_only
+    if compiled_build(10**9) is not None:
+        kernels["_numpy_kernels"] = numpy_build_only
     for suffix, context in kernels.items():
         for solver in ("em", "newton"):
 
@@ -390,7 +391,7 @@ def bench_size(n, repeat, with_r, gmm_max_n=GMM_MAX_N, torch_on=None, r_max_n=R_
     # the previous method calls np.dot per block: with BLAS threads on a
     # loaded machine that alone made it several times slower (issue 9.19);
     # timed with BLAS limited to one thread, its fair speed
-    comp = check_components(MEANS, SIGMA, 1)
+    comp = check_gaussian_components(MEANS, SIGMA, 1)
     kinds = ["numpy"] + (["compiled"] if per_pass_compiled_kernel() else [])
     blas = threadpool_limits(limits=1, user_api="blas")
     for kind in kinds:
@@ -573,7 +574,7 @@ def main(argv=None):
         "repeat": args.repeat,
         "R": with_r,
         "torch_device": device,
-        "compiled_kernel": compiled_summarize(10**9) is not None,
+        "compiled_kernel": compiled_build(10**9) is not None,
         "competing_processes": args.load,
         "clock": args.clock,
         "load_average": os.getloadavg(),

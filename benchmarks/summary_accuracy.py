@@ -21,12 +21,13 @@ import pickle
 import numpy as np
 from scipy.special import expit
 
-from skmix import _summary as summary_module
 from skmix import make_mixture
-from skmix._densities import check_components, sample_terms
-from skmix._kernels import numpy_kernels_only
+from skmix._build_numpy import summarize_numpy
+from skmix._densities import check_gaussian_components, sample_terms
+from skmix._layout import layout
 from skmix._problem_summary import SummaryProblem
 from skmix._solve import fit_em
+from skmix._summary import sums
 
 PIS = [0.0, 1e-12, 0.02, 0.3, 0.5, 0.8, 0.999, 1 - 1e-12, 1.0]
 
@@ -98,7 +99,7 @@ def main(argv=None):
         layouts = [(0.25, 8)]
     data = []
     for name, X, means, sigma in datasets(int(args.n)):
-        comp = check_components(means, sigma, 1)
+        comp = check_gaussian_components(means, sigma, 1)
         t, m = sample_terms(X, *comp)
         exact = {pi: per_sample_sums(t, pi) for pi in PIS}
         path = exact_em(t, m, 0.5)
@@ -107,41 +108,35 @@ def main(argv=None):
         f"{'h':>6} {'K':>3} {'KB':>5}  {'data':<24} {'max rel err of sums':>20} "
         f"{'same iters':>10} {'path rel diff':>14}"
     )
-    previous = summary_module._configure()
-    try:
-        for h, k in layouts:
-            summary_module._configure(h, k)
-            for name, X, comp, exact, (pis, lls) in data:
-                with numpy_kernels_only():
-                    s = summary_module.summarize_numpy(X, *comp)
-                worst = 0.0
-                for pi, ref in exact.items():
-                    got = summary_module.sums(s, pi, derivatives=True)._asdict()
-                    for key, value in ref.items():
-                        if key == "scale_grad" or not math.isfinite(got[key]):
-                            # on the boundary with samples beyond |t| = 64 on
-                            # the vanishing side the derivatives are given as
-                            # inf (they exceed 1e27)
-                            continue
-                        # the score is a difference of the two sides' sums:
-                        # its error is measured against their size
-                        scale = ref["scale_grad"] if key == "grad" else abs(value)
-                        if scale > 0 and math.isfinite(scale):
-                            worst = max(worst, abs(got[key] - value) / scale)
-                res = fit_em(SummaryProblem(s), 0.5, tol=1e-5, max_iter=1000)
-                same = res.n_iter == len(pis) - 1
-                rows = min(len(pis), len(res.history["pi"]))
-                diff = max(
-                    np.max(np.abs(res.history["pi"][:rows] / pis[:rows] - 1)),
-                    np.max(np.abs(res.history["loglik"][:rows] / lls[:rows] - 1)),
-                )
-                size = len(pickle.dumps(s)) / 1024
-                print(
-                    f"{h:>6} {k:>3} {size:>5.0f}  {name:<24} {worst:>20.2e} "
-                    f"{same!s:>10} {diff:>14.2e}"
-                )
-    finally:
-        summary_module._configure(*previous)
+    for h, k in layouts:
+        for name, X, comp, exact, (pis, lls) in data:
+            s = summarize_numpy(X, *comp, layout=layout(h, k))
+            worst = 0.0
+            for pi, ref in exact.items():
+                got = sums(s, pi, derivatives=True)._asdict()
+                for key, value in ref.items():
+                    if key == "scale_grad" or not math.isfinite(got[key]):
+                        # on the boundary with samples beyond |t| = 64 on
+                        # the vanishing side the derivatives are given as
+                        # inf (they exceed 1e27)
+                        continue
+                    # the score is a difference of the two sides' sums:
+                    # its error is measured against their size
+                    scale = ref["scale_grad"] if key == "grad" else abs(value)
+                    if scale > 0 and math.isfinite(scale):
+                        worst = max(worst, abs(got[key] - value) / scale)
+            res = fit_em(SummaryProblem(s), 0.5, tol=1e-5, max_iter=1000)
+            same = res.n_iter == len(pis) - 1
+            rows = min(len(pis), len(res.history["pi"]))
+            diff = max(
+                np.max(np.abs(res.history["pi"][:rows] / pis[:rows] - 1)),
+                np.max(np.abs(res.history["loglik"][:rows] / lls[:rows] - 1)),
+            )
+            size = len(pickle.dumps(s)) / 1024
+            print(
+                f"{h:>6} {k:>3} {size:>5.0f}  {name:<24} {worst:>20.2e} "
+                f"{same!s:>10} {diff:>14.2e}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,17 +1,18 @@
-"""skmix: the mixing proportion of two known Gaussian components, by EM.
+"""skmix: mixture weights with known components, as scikit-learn estimators.
 
 The public API:
 
 - :class:`TwoGaussianMixturePi`, a scikit-learn density estimator that fits
-  ``pi`` with the means and standard deviations held fixed, with its standard
-  error and confidence intervals;
-- :func:`make_mixture`, which draws samples from that model;
-- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib);
+  the mixing proportion ``pi`` of two Gaussian components whose means and
+  standard deviations are known, with its standard error and confidence
+  intervals;
 - :class:`KnownComponentsMixture`, the weights of K >= 2 known components
   (scipy distributions, fitted density estimators or precomputed
   log-densities), by EM or an active-set SQP solver;
 - :class:`PriorShiftAdapter`, a classifier's class priors re-estimated on
-  unlabeled data under label shift, and its probabilities corrected.
+  unlabeled data under label shift, and its probabilities corrected;
+- :func:`make_mixture`, which draws samples from the two-Gaussian model;
+- :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib).
 """
 
 from ._datasets import make_mixture

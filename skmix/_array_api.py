@@ -8,10 +8,10 @@ host, where they are added and the NumPy solvers run on them. The fitted
 state is therefore NumPy (it pickles and deep-copies); the prediction methods
 compute in X's namespace and return arrays there.
 
-The per-sample formulas are those of the NumPy build, written with the
-standard's functions only: :func:`sample_terms` (tested equal to
-:func:`skmix._densities.sample_terms`), the bins of
-:func:`skmix._summary.bin_position` (shared) and the Chebyshev recurrence.
+The per-sample formulas are those of the NumPy build: the log-odds of
+:func:`skmix._densities.sample_terms` (one function for NumPy and every
+namespace), the bins of :meth:`skmix._layout.Layout.bin_position` (shared),
+and the Chebyshev recurrence written with the standard's functions only.
 The backends differ in the reduction: the standard has no bincount or
 scatter-add, so :func:`_binned_moments` sorts each block and takes
 differences of cumulative sums at the bins' ends; PyTorch uses its
@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from . import _summary as layout
+from . import _densities
 from ._compat import (
     _convert_to_numpy,
     _is_numpy_namespace,
@@ -30,12 +30,13 @@ from ._compat import (
     get_namespace_and_device,
 )
 from ._densities import log_mixture_density, posterior_logit
-from ._summary import Summary, bin_edges, bin_position, merge
+from ._layout import DEFAULT, N_TAIL, T_MAX
+from ._summary import Summary, merge
 
-# Rows per block of the summary's build: its temporaries are about 25 arrays
+# Rows per block of the Array API build: its temporaries are about 25 arrays
 # of this many float64 (the Chebyshev columns and their cumulative sums), and
 # the sort-based bin sums round to a few eps times a block's total weight.
-BLOCK_ROWS = 1 << 16
+ARRAY_API_BLOCK_ROWS = 1 << 16
 # With a scatter-add (PyTorch) nothing rounds with the block's length, so the
 # blocks are longer: fewer, larger kernels on a GPU.
 SCATTER_BLOCK_ROWS = 1 << 20
@@ -62,52 +63,10 @@ def _components(means, sigma, xp, device, dtype):
 
 
 def sample_terms(X, means, sigma, xp, device):
-    """Log-odds ``log f0 - log f1`` and the larger log-density of each row.
-
-    The formula of :func:`skmix._densities.sample_terms` (per feature, the
-    standardised distances from the differences ``x - mu_k``; the log-odds
-    linear for equal sigmas, factored otherwise), written with the
-    standard's functions only. Rows so far out that the log-odds is
-    ``inf - inf`` raise a ValueError.
-    """
-    dtype = float_dtype(xp, device)
-    X = xp.astype(X, dtype)
-    n_samples, n_features = X.shape
-    lo = xp.zeros(n_samples, dtype=dtype, device=device)
-    sq = [xp.zeros(n_samples, dtype=dtype, device=device) for _ in range(2)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        for j in range(n_features):
-            xj = X[:, j]
-            mu0, mu1 = float(means[0, j]), float(means[1, j])
-            s0, s1 = float(sigma[0, j]), float(sigma[1, j])
-            inv0, inv1 = 1.0 / s0, 1.0 / s1  # as the NumPy and compiled builds
-            z0 = (xj - mu0) * inv0
-            z1 = (xj - mu1) * inv1
-            sq[0] = sq[0] + z0 * z0
-            sq[1] = sq[1] + z1 * z1
-            if s0 == s1:
-                delta = (mu0 - mu1) * inv0
-                lo = lo + delta * ((xj - (0.5 * mu0 + 0.5 * mu1)) * inv0)
-            else:
-                term = 0.5 * (z1 - z0) * (z1 + z0)
-                # both distances overflowed: the wider component wins
-                wide = _scalar(math.inf if s0 > s1 else -math.inf, term, xp)
-                term = xp.where(xp.isnan(term), wide, term)
-                lo = lo + (term + (math.log(s1) - math.log(s0)))
-        undefined = bool(xp.any(xp.isnan(lo)))
-    if undefined:
-        raise ValueError(
-            "X holds values so extreme (near the float64 range) that the "
-            "log-odds of the two components is undefined (inf - inf). "
-            "Rescale X, means and sigma together."
-        )
-    log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * np.log(2.0 * np.pi)
-    log_max = xp.where(
-        lo >= 0,
-        float(log_norm[0]) - 0.5 * sq[0],
-        float(log_norm[1]) - 0.5 * sq[1],
-    )
-    return lo, log_max
+    """Log-odds and larger log-density of each row, in X's namespace: the
+    formula of :func:`skmix._densities.sample_terms`, in the float dtype of
+    :func:`float_dtype`."""
+    return _densities.sample_terms(X, means, sigma, xp, float_dtype(xp, device))
 
 
 def _posterior_parts(X, means, sigma, pi, xp, device):
@@ -140,14 +99,14 @@ def log_density(X, means, sigma, pi, xp, device):
     return log_mixture_density(*sample_terms(X, means, sigma, xp, device), pi, xp)
 
 
-def summarize(X, means, sigma, sample_weight, xp, device):
+def summarize(X, means, sigma, sample_weight, xp, device, layout=DEFAULT):
     """The :class:`~skmix._summary.Summary` of X, built in X's namespace.
 
-    Block by block of ``BLOCK_ROWS`` rows (``SCATTER_BLOCK_ROWS`` with
-    PyTorch), on X's device: the log-odds ``t``
+    Block by block of ``ARRAY_API_BLOCK_ROWS`` rows (``SCATTER_BLOCK_ROWS``
+    with PyTorch), on X's device: the log-odds ``t``
     and the larger log-density ``m`` (:func:`sample_terms`), then the binned
     Chebyshev moments of ``|t|`` per side (:func:`_binned_moments`), the
-    tail sums and the totals of the layout in :mod:`skmix._summary`. Only
+    tail sums and the totals of :mod:`skmix._summary`, in ``layout``. Only
     those sums (a few KB per block) come to the host (:func:`to_host`), where
     they are added into one summary.
 
@@ -161,30 +120,32 @@ def summarize(X, means, sigma, sample_weight, xp, device):
         Validated non-negative weights, in ``xp`` on ``device``; samples of
         weight 0 are left out.
     xp, device : namespace and device of X.
+    layout : Layout, default=DEFAULT
+        The bins and the degree of the summary.
 
     Returns
     -------
     summary : Summary
     """
-    edges = xp.asarray(bin_edges(), dtype=float_dtype(xp, device), device=device)
+    edges = xp.asarray(layout.bin_edges(), dtype=float_dtype(xp, device), device=device)
     n_samples = X.shape[0]
     parts = []
-    rows = SCATTER_BLOCK_ROWS if _is_torch(xp) else BLOCK_ROWS
+    rows = SCATTER_BLOCK_ROWS if _is_torch(xp) else ARRAY_API_BLOCK_ROWS
     for start in range(0, n_samples, rows):
         stop = min(start + rows, n_samples)
         t, m = sample_terms(X[start:stop, ...], means, sigma, xp, device)
         weight = None
         if sample_weight is not None:
             weight = xp.astype(sample_weight[start:stop], t.dtype)
-        parts.append(_block_summary(t, m, weight, edges, xp))
+        parts.append(_block_summary(t, m, weight, edges, xp, layout))
     return merge(*parts)
 
 
-def _block_summary(t, m, weight, edges, xp):
+def _block_summary(t, m, weight, edges, xp, layout=DEFAULT):
     """The summary of one block of ``t``, ``m`` and weights (or None)."""
     a = xp.abs(t)
     side1 = t < 0
-    body = a < layout.T_MAX
+    body = a < T_MAX
     # the common case, no sample in the tail: no masks, no tail sums
     tails = bool(xp.any(~body))
     if weight is None:
@@ -211,11 +172,11 @@ def _block_summary(t, m, weight, edges, xp):
         tail = to_host(_tail_sums(a, side1, w_tail, xp), xp)
     else:
         a_body = a
-        tail = np.zeros((2, layout.N_TAIL + 3))
+        tail = np.zeros((2, N_TAIL + 3))
     if _is_torch(xp):
-        moments = _binned_moments_scatter(a_body, side1, w_body, xp)
+        moments = _binned_moments_scatter(a_body, side1, w_body, xp, layout)
     else:
-        moments = _binned_moments(t, a_body, w_body, edges, xp)
+        moments = _binned_moments(t, a_body, w_body, edges, xp, layout)
     return Summary.from_arrays(
         to_host(moments, xp),
         tail,
@@ -223,28 +184,30 @@ def _block_summary(t, m, weight, edges, xp):
         count,
         min_weight if count else math.inf,
         float(log_max),
+        layout,
     )
 
 
-def _chebyshev_columns(u, weight, xp):
-    """``weight * T_k(u)``, ``k = 0 .. DEGREE``, as columns (``weight`` None:
-    1): the formula of :func:`skmix._summary.chebyshev_moments` in ``xp``."""
+def _chebyshev_columns(u, weight, xp, degree):
+    """``weight * T_k(u)``, ``k = 0 .. degree``, as columns (``weight`` None:
+    1): the recurrence of :func:`skmix._layout.chebyshev_recurrence` in
+    ``xp``."""
     columns = [xp.ones_like(u), u]
     two_u = 2.0 * u
-    for _ in range(2, layout.DEGREE + 1):
+    for _ in range(2, degree + 1):
         columns.append(two_u * columns[-1] - columns[-2])
     columns = xp.stack(columns, axis=1)
     return columns if weight is None else columns * weight[:, None]
 
 
-def _body_columns(a_body, w_body, xp):
+def _body_columns(a_body, w_body, xp, layout):
     """Each sample's bin and Chebyshev columns (``w_body`` is 0 outside the
     body, where ``a_body`` is 0)."""
-    index, u = bin_position(a_body, xp)
-    return index, _chebyshev_columns(u, w_body, xp)
+    index, u = layout.bin_position(a_body, xp)
+    return index, _chebyshev_columns(u, w_body, xp, layout.degree)
 
 
-def _binned_moments(t, a_body, w_body, edges, xp):
+def _binned_moments(t, a_body, w_body, edges, xp, layout):
     """Per-side, per-bin sums of the Chebyshev columns, without a scatter.
 
     The standard has no bincount or scatter-add, so the block is sorted by
@@ -253,7 +216,7 @@ def _binned_moments(t, a_body, w_body, edges, xp):
     differences of the cumulative sums of the columns at its ends. Side 1
     (``t < 0``) is the front of the sorted block, its bins in reverse.
     The differences are exact to the rounding of the cumulative sums (at
-    most ``BLOCK_ROWS`` terms of magnitude at most the weight).
+    most ``ARRAY_API_BLOCK_ROWS`` terms of magnitude at most the weight).
     """
     if w_body is None:  # every sample in the body, unit weights
         t = xp.sort(t)
@@ -262,7 +225,7 @@ def _binned_moments(t, a_body, w_body, edges, xp):
         order = xp.argsort(t)
         t, a_body = xp.take(t, order), xp.take(a_body, order)
         w_body = xp.take(w_body, order)
-    _, columns = _body_columns(a_body, w_body, xp)
+    _, columns = _body_columns(a_body, w_body, xp, layout)
     cumulative = xp.cumulative_sum(columns, axis=0, include_initial=True)
     zero = xp.zeros(1, dtype=t.dtype, device=t.device)
     # side 0 (t >= 0, -0.0 included): bin b is edges[b] <= t < edges[b + 1]
@@ -280,15 +243,15 @@ def _binned_moments(t, a_body, w_body, edges, xp):
     return xp.stack([side0, side1], axis=0)
 
 
-def _binned_moments_scatter(a_body, side1, w_body, xp):
+def _binned_moments_scatter(a_body, side1, w_body, xp, layout):
     """The same sums as :func:`_binned_moments`, by PyTorch's ``index_add_``."""
-    index, columns = _body_columns(a_body, w_body, xp)
-    index = index + xp.astype(side1, index.dtype) * layout.N_BINS
+    index, columns = _body_columns(a_body, w_body, xp, layout)
+    index = index + xp.astype(side1, index.dtype) * layout.n_bins
     out = xp.zeros(
-        (2 * layout.N_BINS, layout.DEGREE + 1), dtype=a_body.dtype, device=a_body.device
+        (2 * layout.n_bins, layout.n_moments), dtype=a_body.dtype, device=a_body.device
     )
     out.index_add_(0, index, columns)
-    return xp.reshape(out, (2, layout.N_BINS, layout.DEGREE + 1))
+    return xp.reshape(out, (2, layout.n_bins, layout.n_moments))
 
 
 def _tail_sums(a, side1, w_tail, xp):
@@ -303,7 +266,7 @@ def _tail_sums(a, side1, w_tail, xp):
         w = xp.where(side, w_tail, zero)
         sums = [xp.sum(w)]
         power = w
-        for _ in range(layout.N_TAIL):
+        for _ in range(N_TAIL):
             power = power * e
             sums.append(xp.sum(power))
         sums.append(xp.sum(xp.where(finite, zero, w)))

@@ -2,7 +2,8 @@
 
 ``fit`` is one round over the chunks of rows: each chunk's summary of the
 log-odds (:mod:`skmix._summary`) is built where the chunk lives
-(:func:`chunk_summary`, one task per chunk), the summaries are added in a tree
+(:func:`chunk_summary`, one task per chunk, with the in-memory build that
+:mod:`skmix._dispatch` passes down), the summaries are added in a tree
 of ``TREE_FAN_IN``-way additions, and only their sum (tens of KB) comes to the
 client, where the solver and the inference run on it. Nothing per-sample is
 persisted on the workers, and the fitted estimator holds no reference to the
@@ -18,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from ._summary import merge, summarize_numpy
+from ._summary import merge
 
 # Summaries added per task in the tree reduction of a dask fit.
 TREE_FAN_IN = 8
@@ -29,11 +30,14 @@ def is_dask_array(X):
     return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "chunks")
 
 
-def check_dask_X(X, n_features=None):
+def check_dask_X(X, n_features=None, *, estimator_name):
     """Validate the shape, dtype and chunks of a dask array X, lazily.
 
     Values (NaN, inf) are checked chunk by chunk when the chunks are computed.
-    Returns X, cast to float64 if its dtype is integer or boolean.
+    ``n_features`` (if not None) is the number of features the estimator
+    named ``estimator_name`` was fitted on (its class name: the message is
+    scikit-learn's). Returns X, cast to float64 if its dtype is integer or
+    boolean.
     """
     if X.ndim != 2:
         raise ValueError(
@@ -59,7 +63,7 @@ def check_dask_X(X, n_features=None):
         )
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(
-            f"X has {X.shape[1]} features, but TwoGaussianMixturePi is "
+            f"X has {X.shape[1]} features, but {estimator_name} is "
             f"expecting {n_features} features as input."
         )
     kind = X.dtype.kind
@@ -77,17 +81,18 @@ def _check_finite(block, name):
         raise ValueError(f"Input {name} contains NaN or infinity.")
 
 
-def chunk_summary(block, weight, means, sigma):
-    """Validate one chunk of rows and build its summary (on a worker)."""
+def chunk_summary(block, weight, means, sigma, build):
+    """Validate one chunk of rows and build its summary (on a worker), with
+    ``build(block, means, sigma, weight)``."""
     block = np.asarray(block)
     if block.dtype not in (np.float32, np.float64):
         block = block.astype(np.float64)
     if weight is not None:
-        # the build's own check of X (see summarize_numpy) sees only rows of
-        # positive weight
+        # the build's own check of X (see summarize_in_memory) sees only rows
+        # of positive weight
         _check_finite(block, "X")
         weight = check_chunk_weight(weight)
-    return summarize_numpy(block, means, sigma, weight)
+    return build(block, means, sigma, weight)
 
 
 def check_chunk_weight(weight):
@@ -111,7 +116,7 @@ def tree_sum(parts, fan_in=TREE_FAN_IN):
     return parts[0]
 
 
-def summarize(X, means, sigma, sample_weight=None):
+def summarize(X, means, sigma, sample_weight, build):
     """The summary of a dask array X, in one map-reduce round.
 
     One task per chunk of rows builds that chunk's summary where the chunk
@@ -126,6 +131,9 @@ def summarize(X, means, sigma, sample_weight=None):
         Validated component parameters.
     sample_weight : dask array of shape (n_samples,) or None
         From :func:`check_dask_sample_weight`.
+    build : callable
+        ``build(block, means, sigma, weight)``: the summary of one in-memory
+        chunk (:func:`skmix._dispatch.summarize_in_memory`).
 
     Returns
     -------
@@ -139,7 +147,7 @@ def summarize(X, means, sigma, sample_weight=None):
     else:
         weights = sample_weight.rechunk((X.chunks[0],)).to_delayed().ravel()
     parts = [
-        dask.delayed(chunk_summary)(block, weight, means, sigma)
+        dask.delayed(chunk_summary)(block, weight, means, sigma, build)
         for block, weight in zip(blocks, weights, strict=True)
     ]
     (summary,) = dask.compute(tree_sum(parts))

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._densities import check_components
+from ._densities import check_gaussian_components
 
 
 @validate_params(
@@ -94,7 +94,9 @@ def make_mixture(
                 f"n_features={n_features}. Give {name} of shape (2,) or "
                 f"(2, {n_features}), or n_features={shape[1]}."
             )
-    means, sigma = check_components(means, sigma, n_features, identifiable=False)
+    means, sigma = check_gaussian_components(
+        means, sigma, n_features, identifiable=False
+    )
     generator = check_random_state(random_state)
     y = (generator.uniform(size=n_samples) > pi).astype(np.intp)
     X = means[y] + sigma[y] * generator.standard_normal((n_samples, n_features))

@@ -23,15 +23,15 @@ from ._dask import (
 )
 from ._datasets import make_mixture
 from ._densities import (
-    check_components,
+    check_gaussian_components,
     log_mixture_density,
     posterior_logit,
     sample_terms,
 )
+from ._dispatch import summarize
 from ._inference import profile_interval, standard_error, wald_interval
 from ._problem_summary import SummaryProblem
 from ._solve import fit_em, fit_newton
-from ._summary import summarize
 from ._warnings import warn_at_caller as _warn_at_caller
 
 _SOLVERS = {"em": fit_em, "newton": fit_newton}
@@ -226,7 +226,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
             )
 
     def _components(self, n_features):
-        return check_components(self.means, self.sigma, n_features)
+        return check_gaussian_components(self.means, self.sigma, n_features)
 
     @property
     def _means(self):
@@ -337,6 +337,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         X = check_dask_X(
             validate_data(self, X, skip_check_array=True, reset=reset),
             None if reset else self.n_features_in_,
+            estimator_name=type(self).__name__,
         )
         if sample_weight is not None:
             sample_weight = check_dask_sample_weight(sample_weight, X)
@@ -503,7 +504,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         return self._means, self._sigma, self.pi_
 
     def _dask_per_sample(self, X, method, n_columns, dtype):
-        X = check_dask_X(X, self.n_features_in_)
+        X = check_dask_X(X, self.n_features_in_, estimator_name=type(self).__name__)
         numpy_function = _PER_SAMPLE[method][0]
         return map_rows(
             X, numpy_function, *self._args(), n_columns=n_columns, dtype=dtype

@@ -1,11 +1,13 @@
 """Optional compiled kernel for the summary build (numba, when installed).
 
-The NumPy build in :mod:`skmix._summary` is the reference; this kernel
+The NumPy build in :mod:`skmix._build_numpy` is the reference; this kernel
 computes the same summary in one fused loop over the rows of X: per sample,
 the standardised distances, the log-odds ``t`` and the larger log-density
-``m`` (the formulas of :func:`skmix._densities.sample_terms`), then the bin
-of ``|t|`` and its Chebyshev moments (or the tail sums), added in place. No
-temporary array of the size of X, no BLAS call.
+``m`` (the formulas of :func:`skmix._densities.sample_terms`, in the one
+specialised copy: :func:`_feature_terms` and :func:`_larger_log_density`,
+tested equal), then the bin of ``|t|`` and its Chebyshev moments (or the
+tail sums), added in place. No temporary array of the size of X, no BLAS
+call.
 
 ``pip install numba`` (or ``pip install -e ".[fast]"`` in a clone) installs
 numba; without it, or with the
@@ -13,24 +15,43 @@ environment variable ``SKMIX_NUMBA=0``, skmix uses the NumPy build. The first
 call in a Python environment compiles the kernel (a few seconds, then cached
 on disk; where the cache cannot be written, e.g. a read-only install, it
 compiles in memory once per process, with one warning); the first call in
-each process loads numba and the cached kernel (about 0.3 s), so the kernel is
-used from ``MIN_SAMPLES`` rows on.
+each process loads numba and the cached kernel (about 0.3 s), so
+:mod:`skmix._dispatch` uses the kernel from ``COMPILED_MIN_ROWS`` rows on.
 """
 
-import contextlib
 import math
-import os
 import time
 import types
 import warnings
 
 import numpy as np
 
-# Below this many rows, the NumPy build is used: importing numba and calling a
-# compiled function is not worth it there.
-MIN_SAMPLES = 20_000
+from ._build_numpy import check_finite_block
+from ._densities import (
+    DELTA,
+    FAR,
+    INV0,
+    INV1,
+    LINEAR,
+    LOG_RATIO,
+    MID,
+    MU0,
+    MU1,
+    UNDEFINED_LOG_ODDS,
+    log_normalisation,
+    log_odds_constants,
+)
+from ._layout import A_MIN, DEFAULT, E_MIN, N_GEOMETRIC, N_TAIL, T_MAX
+from ._summary import Summary
 
-_state = {"kernel": None, "loaded": False, "enabled": True}
+_state = {"kernel": None, "loaded": False}
+
+# Rows per chunk of the compiled loop (its per-sample scratch arrays have
+# this length and stay in a core's cache).
+COMPILED_CHUNK_ROWS = 8192
+# Rows per call of the compiled loop: the NumPy view of a block is all that is
+# made per call, and the per-block sums of log_max are added exactly.
+COMPILED_BLOCK_ROWS = 1 << 20
 
 
 # the bits of a positive normal float64: mantissa, and the exponent of 0.5
@@ -93,72 +114,66 @@ def _moments(moments, row, u, w, lo, hi):
             t_cur = t_next
 
 
-def _feature_terms(
-    col, start, size, first, m0, m1, p0, p1, linear, dj, cj, fj, lj, t, q0, q1
-):
-    """Phase A for one feature: add its log-odds and squared distances over
+def _feature_terms(col, start, size, first, features, j, t, q0, q1):
+    """Phase A for feature ``j``: add its log-odds and squared distances over
     rows ``start .. start + size`` of the column ``col`` into ``t``, ``q0``,
     ``q1`` (the first feature writes them).
 
-    A separate function so that it is compiled for a contiguous column (one
+    The formula of :func:`skmix._densities.sample_terms`, per sample. A
+    separate function so that it is compiled for a contiguous column (one
     feature: its loads vectorise) and for a strided one (several features).
     """
-    if linear:
-        for i in range(size):
-            x = float(col[start + i])
-            z0 = (x - m0) * p0
-            z1 = (x - m1) * p1
-            q0[i] = (0.0 if first else q0[i]) + z0 * z0
-            q1[i] = (0.0 if first else q1[i]) + z1 * z1
-            t[i] = (0.0 if first else t[i]) + dj * ((x - cj) * p0)
-    else:
-        for i in range(size):
-            x = float(col[start + i])
-            z0 = (x - m0) * p0
-            z1 = (x - m1) * p1
-            q0[i] = (0.0 if first else q0[i]) + z0 * z0
-            q1[i] = (0.0 if first else q1[i]) + z1 * z1
-            term = 0.5 * (z1 - z0) * (z1 + z0)
+    m0, m1 = features[MU0, j], features[MU1, j]
+    p0, p1 = features[INV0, j], features[INV1, j]
+    linear = features[LINEAR, j] != 0.0
+    dj, cj = features[DELTA, j], features[MID, j]
+    fj, lj = features[FAR, j], features[LOG_RATIO, j]
+    # one loop; the test of ``linear`` is loop-invariant (LLVM unswitches it)
+    for i in range(size):
+        x = float(col[start + i])
+        z0 = (x - m0) * p0
+        z1 = (x - m1) * p1
+        q0[i] = (0.0 if first else q0[i]) + z0 * z0
+        q1[i] = (0.0 if first else q1[i]) + z1 * z1
+        if linear:
+            term = ((x - cj) * p0) * dj
+        else:
+            term = (z1 - z0) * (z1 + z0) * 0.5
             if term != term:  # both distances overflowed
                 term = fj
-            t[i] = (0.0 if first else t[i]) + (term + lj)
+            term += lj
+        t[i] = (0.0 if first else t[i]) + term
 
 
-def _build(
-    X,
-    X1,
-    weight,
-    mu0,
-    mu1,
-    inv0,
-    inv1,
-    linear,
-    delta,
-    mid,
-    far_sign,
-    log_ratio,
-    log_norm0,
-    log_norm1,
-    moments,
-    tail,
-    scalars,
-    n_geometric,
-    e_min,
-    a_min,
-    t_max,
-    n_bins,
-    n_tail,
-    inv_h,
-    first,
-):
+def _larger_log_density(q0, q1, log_norm0, log_norm1):
+    """``max(log f0, log f1)`` from the squared distances: the ``log_max``
+    of :func:`skmix._densities.sample_terms`."""
+    return max(log_norm0 - 0.5 * q0, log_norm1 - 0.5 * q1)
+
+
+def _sample_terms(X, features, log_norm, t, m):
+    """``t`` and ``m`` of every row of X, from the kernel's own formulas
+    (phase A and B1 of :func:`_build`): compiled for the tests only."""
+    n, d = X.shape
+    for j in range(d):
+        _feature_terms(X[:, j], 0, n, j == 0, features, j, t, m, m[n:])
+    for i in range(n):
+        m[i] = _larger_log_density(m[i], m[n + i], log_norm[0], log_norm[1])
+
+
+def _build(X, X1, weight, features, log_norm, moments, tail, scalars, geometry):
     """Add the rows of X into ``moments``, ``tail`` and ``scalars``.
 
     ``X1`` is X's column as a contiguous 1-D array when X has one feature
     (phase A reads it instead of X: its loads vectorise), else unused.
-    ``scalars`` is ``[weight, count, min_weight, log_max, compensation]``;
-    ``weight`` is None (compiled separately: no per-sample weight code) or an
-    array. Per chunk of 8192 rows, in loops over the chunk that vectorise
-    where they can:
+    ``features`` holds the per-feature constants of
+    :func:`skmix._densities.log_odds_constants` (rows ``MU0 .. LOG_RATIO``),
+    ``log_norm`` the two components' log normalisations, ``geometry`` the
+    layout's ``(n_bins, inv_width, first_uniform)``. ``scalars`` is
+    ``[weight, count, min_weight, log_max, compensation]``; ``weight`` is
+    None (compiled separately: no per-sample weight code) or an array. Per
+    chunk of ``COMPILED_CHUNK_ROWS`` rows, in loops over the chunk that
+    vectorise where they can:
 
     - A, feature by feature: the log-odds and the squared distances;
     - B1, without branches: the weighted larger log-density, the bin (the
@@ -174,9 +189,12 @@ def _build(
     Returns the index of a row whose log-odds is undefined (inf - inf), or -1.
     """
     n, d = X.shape
+    n_bins, inv_h, first = geometry
+    n_geometric, e_min, a_min, t_max, n_tail = N_GEOMETRIC, E_MIN, A_MIN, T_MAX, N_TAIL
+    log_norm0, log_norm1 = log_norm[0], log_norm[1]
     degree = moments.shape[1] - 1
     n_rows = moments.shape[0]
-    chunk = 8192
+    chunk = COMPILED_CHUNK_ROWS
     t_arr = np.empty(chunk)
     q0_arr = np.empty(chunk)
     q1_arr = np.empty(chunk)
@@ -204,23 +222,7 @@ def _build(
         # phase A, feature by feature over the chunk: the log-odds and the
         # squared distances (the first feature adds to 0.0: no zeroing pass)
         for j in range(d):
-            args = (
-                start,
-                size,
-                j == 0,
-                mu0[j],
-                mu1[j],
-                inv0[j],
-                inv1[j],
-                linear[j],
-                delta[j],
-                mid[j],
-                far_sign[j] * math.inf,
-                log_ratio[j],
-                t_arr,
-                q0_arr,
-                q1_arr,
-            )
+            args = (start, size, j == 0, features, j, t_arr, q0_arr, q1_arr)
             if d == 1:  # X1: the contiguous column
                 _feature_terms(X1, *args)
             else:
@@ -242,7 +244,7 @@ def _build(
         for i in range(size):
             t = t_arr[i]
             w = ws[i]
-            m = log_norm1 - 0.5 * q1_arr[i] if t < 0.0 else log_norm0 - 0.5 * q0_arr[i]
+            m = _larger_log_density(q0_arr[i], q1_arr[i], log_norm0, log_norm1)
             m_arr[i] = w * m if w != 0.0 else 0.0
             n_far += 0 if abs(t) < t_max else 1
             a = a_buf[i]
@@ -362,83 +364,39 @@ def _build(
 
 _EMPTY = np.empty(0)
 
-# Rows per call of the compiled loop: the NumPy view of a block is all that is
-# made per call, and the per-block sums of log_max are added exactly.
-BLOCK = 1 << 20
+
+def _kernel_arguments(means, sigma):
+    """``features`` and ``log_norm`` of :func:`_build` for the components."""
+    # one column per feature, in the rows MU0 .. LOG_RATIO
+    features = np.ascontiguousarray(np.array(log_odds_constants(means, sigma)).T)
+    return features, log_normalisation(sigma)
 
 
 def _summarize_with(compiled):
-    from . import _summary as summary_module
-    from ._summary import (
-        _A_MIN,
-        E_MIN,
-        N_GEOMETRIC,
-        N_TAIL,
-        T_MAX,
-        Summary,
-        check_finite_block,
-    )
-
-    def summarize(X, means, sigma, sample_weight=None):
+    def summarize(X, means, sigma, sample_weight=None, layout=DEFAULT):
         n_features = X.shape[1]
-        mu0, mu1 = np.ascontiguousarray(means[0]), np.ascontiguousarray(means[1])
-        s0, s1 = sigma[0], sigma[1]
-        with np.errstate(over="ignore", divide="ignore"):
-            inv0, inv1 = 1.0 / s0, 1.0 / s1
-        linear = s0 == s1
-        delta = np.where(linear, (mu0 - mu1) * inv0, 0.0)
-        mid = 0.5 * mu0 + 0.5 * mu1
-        far_sign = np.where(s0 > s1, 1.0, -1.0)
-        log_ratio = np.log(s1) - np.log(s0)
-        log_norm = -np.log(sigma).sum(axis=1) - 0.5 * n_features * math.log(2 * math.pi)
-        n_bins, n_moments = summary_module.N_BINS, summary_module.DEGREE + 1
+        features, log_norm = _kernel_arguments(means, sigma)
+        n_bins, n_moments = layout.n_bins, layout.n_moments
+        geometry = (n_bins, layout.inv_width, layout.first_uniform)
         moments = np.zeros((2 * n_bins, n_moments))
         tail = np.zeros((2, N_TAIL + 3))
         has_weight = sample_weight is not None
         parts, totals = [], [0.0, 0.0, math.inf]
-        for start in range(0, X.shape[0], BLOCK):
-            rows = slice(start, start + BLOCK)
+        for start in range(0, X.shape[0], COMPILED_BLOCK_ROWS):
+            rows = slice(start, start + COMPILED_BLOCK_ROWS)
             scalars = np.array([totals[0], totals[1], totals[2], 0.0, 0.0])
             block = X[rows]
             # one feature: its column as a contiguous 1-D array (a view of a
             # C- or F-ordered X; a copy of this block if X is strided)
             column = np.ascontiguousarray(block[:, 0]) if n_features == 1 else _EMPTY
-            bad = compiled(
-                block,
-                column,
-                sample_weight[rows] if has_weight else None,
-                mu0,
-                mu1,
-                inv0,
-                inv1,
-                linear,
-                delta,
-                mid,
-                far_sign,
-                log_ratio,
-                log_norm[0],
-                log_norm[1],
-                moments,
-                tail,
-                scalars,
-                N_GEOMETRIC,
-                E_MIN,
-                _A_MIN,
-                T_MAX,
-                summary_module.N_BINS,
-                N_TAIL,
-                1.0 / summary_module.BIN_WIDTH,
-                round(0.25 / summary_module.BIN_WIDTH),
-            )
+            weight = sample_weight[rows] if has_weight else None
+            arrays = (features, log_norm, moments, tail, scalars)
+            bad = compiled(block, column, weight, *arrays, geometry)
             if bad >= 0 or not math.isfinite(scalars[3]):
                 # NaN or infinity in X (scikit-learn's error), else far out
                 check_finite_block(X[rows])
             if bad >= 0:
-                raise ValueError(
-                    "X holds values so extreme (near the float64 range) that the "
-                    "log-odds of the two components is undefined (inf - inf). "
-                    "Rescale X, means and sigma together."
-                )
+                raise ValueError(UNDEFINED_LOG_ODDS)
             totals = [scalars[0], scalars[1], scalars[2]]
             parts += [scalars[3], scalars[4]]
         if all(math.isfinite(p) for p in parts):
@@ -454,6 +412,7 @@ def _summarize_with(compiled):
             int(totals[1]),
             totals[2],
             (high, low),
+            layout,
         )
 
     return summarize
@@ -471,11 +430,19 @@ def _compile(numba, cache):
         "_feature_terms": numba.njit(cache=cache, fastmath=False, nogil=True)(
             _feature_terms
         ),
+        "_larger_log_density": numba.njit(cache=cache, fastmath=False, nogil=True)(
+            _larger_log_density
+        ),
     }
-    build = types.FunctionType(
-        _build.__code__, {**_build.__globals__, **helpers}, "_build"
+    return _jit_with(numba, _build, helpers, cache)
+
+
+def _jit_with(numba, function, helpers, cache):
+    """``function`` compiled, calling the compiled ``helpers``."""
+    function = types.FunctionType(
+        function.__code__, {**function.__globals__, **helpers}, function.__name__
     )
-    return numba.njit(cache=cache, fastmath=False, nogil=True)(build)
+    return numba.njit(cache=cache, fastmath=False, nogil=True)(function)
 
 
 def _load(verbose):
@@ -514,29 +481,39 @@ def _warm_up(summarize):
     summarize(X, means, sigma, np.ones(2))
 
 
-def compiled_summarize(n_samples, verbose=0):
-    """The compiled summary build, or None (numba missing, turned off, or
-    fewer than ``MIN_SAMPLES`` rows).
+def load(verbose=0):
+    """The compiled summary build, loaded (compiled or read from the cache)
+    on the first call; None without numba.
 
     It is called as ``kernel(X, means, sigma, sample_weight)`` with validated
-    NumPy inputs and returns a :class:`skmix._summary.Summary`.
+    NumPy inputs and returns a :class:`skmix._summary.Summary`. Whether to
+    use it is :func:`skmix._dispatch.compiled_build`'s choice.
     """
-    if not _state["enabled"] or os.environ.get("SKMIX_NUMBA", "1") == "0":
-        return None
-    if n_samples < MIN_SAMPLES:
-        return None
     if not _state["loaded"]:
         _state["loaded"] = True
         _state["kernel"] = _load(verbose)
     return _state["kernel"]
 
 
-@contextlib.contextmanager
-def numpy_kernels_only():
-    """Within the block, use the NumPy build even if numba is installed."""
-    previous = _state["enabled"]
-    _state["enabled"] = False
+def compiled_sample_terms():
+    """The kernel's own ``(t, m)`` of each row, compiled (in memory): for
+    the test that its copy of the formula equals
+    :func:`skmix._densities.sample_terms`. None without numba."""
     try:
-        yield
-    finally:
-        _state["enabled"] = previous
+        import numba
+    except ImportError:
+        return None
+    helpers = {
+        "_feature_terms": numba.njit(_feature_terms),
+        "_larger_log_density": numba.njit(_larger_log_density),
+    }
+    compiled = _jit_with(numba, _sample_terms, helpers, cache=False)
+
+    def sample_terms(X, means, sigma):
+        features, log_norm = _kernel_arguments(means, sigma)
+        t = np.empty(X.shape[0])
+        m = np.empty(2 * X.shape[0])
+        compiled(X, features, log_norm, t, m)
+        return t, m[: X.shape[0]]
+
+    return sample_terms

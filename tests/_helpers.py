@@ -12,7 +12,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skmix import TwoGaussianMixturePi, make_mixture
-from skmix._densities import check_components
+from skmix._densities import check_gaussian_components
 
 
 def mixture_X(n=3000, *, pi=0.7, seed=0, **kwargs):
@@ -28,7 +28,7 @@ def uniform_weights(n, low, high, seed):
 def random_problem(n, d=1, seed=0):
     """Random components and data (not drawn from them): ``X, means, sigma``."""
     rng = np.random.default_rng(seed)
-    means, sigma = check_components(
+    means, sigma = check_gaussian_components(
         rng.normal(size=(2, d)), rng.uniform(0.5, 2, (2, d)), d
     )
     X = rng.normal(scale=2, size=(n, d))

@@ -19,16 +19,11 @@ from _helpers import assert_same_fit
 
 from skmix import TwoGaussianMixturePi, make_mixture
 from skmix import _array_api as array_api
-from skmix import _summary as summary_module
-from skmix._densities import check_components, sample_terms
-from skmix._summary import (
-    DEGREE,
-    N_BINS,
-    N_TAIL,
-    bin_edges,
-    bin_position,
-    summarize_block,
-)
+from skmix._build_numpy import summarize_block
+from skmix._densities import check_gaussian_components, sample_terms
+from skmix._layout import DEFAULT, N_TAIL, layout
+
+DEGREE, N_BINS = DEFAULT.degree, DEFAULT.n_bins
 
 MEANS, SIGMA = (0.0, 2.0), (1.0, 1.5)
 RTOL = 1e-12
@@ -106,7 +101,7 @@ def test_only_the_summary_comes_to_the_host(namespace, weighted, monkeypatch):
         return to_host(array, xp)
 
     monkeypatch.setattr(array_api, "to_host", recording_to_host)
-    monkeypatch.setattr(array_api, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(array_api, "ARRAY_API_BLOCK_ROWS", 1000)
     monkeypatch.setattr(array_api, "SCATTER_BLOCK_ROWS", 1000)
     with sklearn.config_context(array_api_dispatch=True):
         est = TwoGaussianMixturePi(MEANS, SIGMA).fit(
@@ -222,18 +217,18 @@ def test_repeated_fits_are_identical(namespace):
 
 def test_bin_edges_are_those_of_bin_position():
     # the sort-based build finds bins by their edges; they must be exactly
-    # where skmix._summary.bin_position changes bin
-    edges = bin_edges()
-    index, _ = bin_position(edges[:-1])
+    # where skmix._layout.Layout.bin_position changes bin
+    edges = DEFAULT.bin_edges()
+    index, _ = DEFAULT.bin_position(edges[:-1])
     np.testing.assert_array_equal(index, np.arange(N_BINS))
-    index, _ = bin_position(np.nextafter(edges[1:], 0.0))
+    index, _ = DEFAULT.bin_position(np.nextafter(edges[1:], 0.0))
     np.testing.assert_array_equal(index, np.arange(N_BINS))
 
 
 def _hard_log_odds(seed=0):
     """t on and next to every bin edge, at 0, -0.0, tiny, huge and infinite."""
     rng = np.random.default_rng(seed)
-    edges = bin_edges()
+    edges = DEFAULT.bin_edges()
     special = np.concatenate(
         [
             edges,
@@ -272,11 +267,11 @@ def test_summary_built_in_the_namespace_equals_the_numpy_build(
     # the binning, against plain counting by the edges
     keep = np.ones(t.size, bool) if weight is None else weight > 0
     a, side = np.abs(t[keep]), (t[keep] < 0).astype(int)
-    body = a < bin_edges()[-1]
+    body = a < DEFAULT.bin_edges()[-1]
     counts = np.zeros((2, N_BINS))
     np.add.at(
         counts,
-        (side[body], np.searchsorted(bin_edges(), a[body], "right") - 1),
+        (side[body], np.searchsorted(DEFAULT.bin_edges(), a[body], "right") - 1),
         1.0 if weight is None else weight[keep][body],
     )
     # a bin's sums are differences of cumulative sums over the block, so they
@@ -305,15 +300,16 @@ def test_summary_built_in_the_namespace_equals_the_numpy_build(
     ],
 )
 def test_sample_terms_in_the_namespace_equal_numpy(namespace, X, means, sigma):
-    means, sigma = check_components(means, sigma, X.shape[1])
+    means, sigma = check_gaussian_components(means, sigma, X.shape[1])
     lo, log_max = sample_terms(X, means, sigma)
     xp, device = namespace
     X_xp = _asarray(namespace, X)
     with sklearn.config_context(array_api_dispatch=True):
         xp, device = array_api.array_api_namespace(X_xp)
         lo_xp, log_max_xp = array_api.sample_terms(X_xp, means, sigma, xp, device)
-    np.testing.assert_allclose(_to_numpy(lo_xp), lo, rtol=1e-15)
-    np.testing.assert_allclose(_to_numpy(log_max_xp), log_max, rtol=1e-15)
+    # one function for every namespace: the same arithmetic, the same bits
+    np.testing.assert_array_equal(_to_numpy(lo_xp), lo)
+    np.testing.assert_array_equal(_to_numpy(log_max_xp), log_max)
 
 
 def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace):
@@ -329,35 +325,32 @@ def test_partial_fit_on_batches_in_the_namespace_equals_the_whole_fit(namespace)
         assert_same_fit(est, local)
 
 
-def _block_summary_in(namespace, t, m, weight):
+def _block_summary_in(namespace, t, m, weight, layout=DEFAULT):
     """``_block_summary`` of NumPy ``t``, ``m``, ``weight`` moved to ``namespace``."""
     with sklearn.config_context(array_api_dispatch=True):
         t_xp = _asarray(namespace, t)
         xp, device = array_api.array_api_namespace(t_xp)
-        edges = xp.asarray(bin_edges(), dtype=xp.float64, device=device)
+        edges = xp.asarray(layout.bin_edges(), dtype=xp.float64, device=device)
         return array_api._block_summary(
             t_xp,
             _asarray(namespace, m),
             None if weight is None else _asarray(namespace, weight),
             edges,
             xp,
+            layout,
         )
 
 
 @pytest.mark.parametrize(("bin_width", "degree"), [(0.125, 6), (0.0625, 4)])
 def test_other_layouts_of_the_summary(namespace, bin_width, degree):
-    # the layout is read when the build runs (benchmarks/summary_accuracy.py
-    # changes it): bins and moments still match the NumPy build
-    previous = summary_module._configure(bin_width, degree)
-    try:
-        t, m, weight = _hard_log_odds(seed=1)
-        reference = summarize_block(t, m, weight)
-        summary = _block_summary_in(namespace, t, m, weight)
-        assert summary.moments.shape == (2, summary_module.N_BINS, degree + 1)
-        atol = 8 * np.finfo(float).eps * weight.sum()
-        np.testing.assert_allclose(
-            summary.moments, reference.moments, rtol=0, atol=atol
-        )
-        np.testing.assert_allclose(summary.tail, reference.tail, rtol=1e-14)
-    finally:
-        summary_module._configure(*previous)
+    # the layout is passed down to the builds (benchmarks/summary_accuracy.py
+    # passes others): bins and moments still match the NumPy build
+    other = layout(bin_width, degree)
+    t, m, weight = _hard_log_odds(seed=1)
+    reference = summarize_block(t, m, weight, layout=other)
+    summary = _block_summary_in(namespace, t, m, weight, other)
+    assert summary.layout == reference.layout == other
+    assert summary.moments.shape == (2, other.n_bins, degree + 1)
+    atol = 8 * np.finfo(float).eps * weight.sum()
+    np.testing.assert_allclose(summary.moments, reference.moments, rtol=0, atol=atol)
+    np.testing.assert_allclose(summary.tail, reference.tail, rtol=1e-14)

@@ -225,7 +225,9 @@ def test_bad_weights_with_dask_X_raise(client, data, weight, match):
 def test_predict_checks_the_number_of_features(client, data):
     X, _ = data
     est = _est().fit(da.from_array(X, chunks=(CHUNK, 1)))
-    with pytest.raises(ValueError, match="2 features"):
+    # scikit-learn's message, naming the estimator
+    message = "X has 2 features, but TwoGaussianMixturePi is expecting 1 features"
+    with pytest.raises(ValueError, match=message):
         est.predict(da.from_array(np.hstack([X, X]), chunks=(CHUNK, 2)))
     with pytest.raises(ValueError, match="NaN"):
         est.predict(da.from_array(np.full((10, 1), np.nan), chunks=5)).compute()

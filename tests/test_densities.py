@@ -4,7 +4,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from skmix._densities import (
-    check_components,
+    check_gaussian_components,
     log_mixture_density,
     posterior_logit,
     sample_terms,
@@ -27,7 +27,7 @@ from skmix._densities import (
     ],
 )
 def test_check_components_broadcasts(means, sigma, d, means_out, sigma_out):
-    m, s = check_components(means, sigma, d)
+    m, s = check_gaussian_components(means, sigma, d)
     assert m.dtype == s.dtype == np.float64
     np.testing.assert_array_equal(m, means_out)
     np.testing.assert_array_equal(s, sigma_out)
@@ -52,16 +52,16 @@ def test_check_components_broadcasts(means, sigma, d, means_out, sigma_out):
 )
 def test_check_components_errors(means, sigma, d, match):
     with pytest.raises(ValueError, match=match):
-        check_components(means, sigma, d)
+        check_gaussian_components(means, sigma, d)
 
 
 def test_identical_components_allowed_when_asked():
-    m, _ = check_components((1, 1), 2.0, 1, identifiable=False)
+    m, _ = check_gaussian_components((1, 1), 2.0, 1, identifiable=False)
     np.testing.assert_array_equal(m, [[1], [1]])
 
 
 def test_equal_means_different_sigma_is_identifiable():
-    check_components((0, 0), (1, 2), 1)
+    check_gaussian_components((0, 0), (1, 2), 1)
 
 
 def _params(d, rng):
@@ -91,25 +91,26 @@ def test_sample_terms_match_scipy(d, equal_sigma):
 def test_log_odds_exact_at_large_x_with_equal_sigma():
     # log f0 - log f1 = (mu0 - mu1) (2x - mu0 - mu1) / (2 sigma^2), exactly linear
     X = np.array([[1e6], [-1e6], [1e150], [1e300], [-1e300]])
-    lo, _ = sample_terms(X, *check_components((0, 2), 1.0, 1))
+    lo, _ = sample_terms(X, *check_gaussian_components((0, 2), 1.0, 1))
     np.testing.assert_allclose(lo, -2 * X[:, 0] + 2, rtol=1e-15)
 
 
 def test_log_odds_saturates_with_the_right_sign():
     # the wider component wins far out, on either side
     lo, _ = sample_terms(
-        np.array([[1e300], [-1e300], [1e200]]), *check_components((0, 2), (1, 3), 1)
+        np.array([[1e300], [-1e300], [1e200]]),
+        *check_gaussian_components((0, 2), (1, 3), 1),
     )
     np.testing.assert_array_equal(lo, [-np.inf, -np.inf, -np.inf])
     lo, _ = sample_terms(
-        np.array([[1e300], [-1e300]]), *check_components((0, 2), (3, 1), 1)
+        np.array([[1e300], [-1e300]]), *check_gaussian_components((0, 2), (3, 1), 1)
     )
     np.testing.assert_array_equal(lo, [np.inf, np.inf])
 
 
 def test_log_odds_undefined_raises():
     # feature 0 pulls to component 1 without bound, feature 1 to component 0
-    means, sigma = check_components([[0, 0], [0, 0]], [[1, 2], [2, 1]], 2)
+    means, sigma = check_gaussian_components([[0, 0], [0, 0]], [[1, 2], [2, 1]], 2)
     with pytest.raises(ValueError, match=r"undefined \(inf - inf\)"):
         sample_terms(np.array([[1e300, 1e300]]), means, sigma)
 
@@ -117,7 +118,7 @@ def test_log_odds_undefined_raises():
 def test_log_odds_do_not_depend_on_a_common_offset():
     """Issue 9.3: unequal sigmas with data and means far from 0."""
     x = np.random.default_rng(1).normal(size=(300, 1))
-    means, sigma = check_components((0.0, 2.0), (1.0, 1.5), 1)
+    means, sigma = check_gaussian_components((0.0, 2.0), (1.0, 1.5), 1)
     offset = 1e12
     lo, _log_max = sample_terms(x, means, sigma)
     # exact shift: the data and the means are both representable after it
@@ -136,7 +137,7 @@ def test_log_odds_do_not_depend_on_a_common_offset():
 def test_log_max_keeps_precision_with_very_different_sigmas():
     """Issue 9.2: log-densities with sigma 1e-200 neither underflow nor cancel."""
     x = np.array([[1e-200], [-3e-200], [5e-199]])
-    means, sigma = check_components((0.0, 0.0), (1e-200, 1.0), 1)
+    means, sigma = check_gaussian_components((0.0, 0.0), (1e-200, 1.0), 1)
     lo, log_max = sample_terms(x, means, sigma)
     l0 = norm.logpdf(x[:, 0] / 1e-200) - np.log(1e-200)
     l1 = norm.logpdf(x[:, 0])
@@ -166,7 +167,7 @@ def test_log_mixture_density_and_posterior_match_direct_formula(pi):
 
 
 def test_sample_terms_far_out_are_finite_or_correct_infinity():
-    means, sigma = check_components((0, 2), (1, 2), 1)
+    means, sigma = check_gaussian_components((0, 2), (1, 2), 1)
     X = np.array([[1e6], [-1e6], [1e300]])
     lo, log_max = sample_terms(X, means, sigma)
     # at 1e6 both densities are astronomically small but their logs are finite
@@ -182,7 +183,7 @@ def test_sample_terms_far_out_are_finite_or_correct_infinity():
 @pytest.mark.parametrize("pi", [0.0, 1.0])
 def test_log_mixture_density_on_the_boundary_far_out(pi):
     """Issue 9.6: at pi exactly 0 or 1, far points keep the remaining density."""
-    means, sigma = check_components((0, 2), 1.0, 1)
+    means, sigma = check_gaussian_components((0, 2), 1.0, 1)
     X = np.array([[400.0], [-400.0], [0.5], [1e6]])
     lo, log_max = sample_terms(X, means, sigma)
     k = 0 if pi == 1.0 else 1

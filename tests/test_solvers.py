@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from skmix import make_mixture
-from skmix._densities import check_components
+from skmix._build_numpy import summarize_numpy
+from skmix._densities import check_gaussian_components
 from skmix._problem_summary import SummaryProblem
 from skmix._solve import fit_em as _fit_em
 from skmix._solve import fit_newton as _fit_newton
 from skmix._stopping import Path
-from skmix._summary import summarize_numpy, sums
+from skmix._summary import sums
 
 
 def fit_em(summary, pi, **kwargs):
@@ -87,7 +88,7 @@ def test_newton_and_em_reach_the_mle(seed):
     X, _ = make_mixture(
         3000, means=mu, sigma=sd, pi=r.uniform(0.1, 0.9), random_state=seed
     )
-    means, sigma = check_components(mu, sd, 1)
+    means, sigma = check_gaussian_components(mu, sd, 1)
     terms = precompute(X, means, sigma)
     target = mle(X, means, sigma)
     newton = fit_newton(terms, 0.5, tol=1e-5, max_iter=100)
@@ -101,7 +102,7 @@ def test_newton_and_em_reach_the_mle(seed):
 
 def test_newton_on_the_seed_data_needs_few_passes():
     X, _ = make_mixture(500_000, pi=0.8, random_state=1)
-    means, sigma = check_components((0, 2), 1.0, 1)
+    means, sigma = check_gaussian_components((0, 2), 1.0, 1)
     res = fit_newton(precompute(X, means, sigma), 0.5, tol=1e-5, max_iter=100)
     assert res.n_evaluations <= 16
     assert abs(res.point - mle(X, means, sigma)) < 1e-8
@@ -112,7 +113,7 @@ def test_boundary_mle_is_reached_exactly(side):
     # samples beyond component `side`, away from the other: the MLE is on the
     # boundary, pi = 1 for side 0 and pi = 0 for side 1
     x = np.random.default_rng(0).normal(-1.0 if side == 0 else 3.0, 1.0, size=(400, 1))
-    means, sigma = check_components((0, 2), 1.0, 1)
+    means, sigma = check_gaussian_components((0, 2), 1.0, 1)
     target = 1.0 - side
     assert mle(x, means, sigma) == target
     terms = precompute(x, means, sigma)
@@ -143,7 +144,7 @@ def test_fit_em_max_iter_reached():
 def test_flat_likelihood_stops_at_once():
     # every sample halfway between the means: f0 == f1, the data say nothing
     X = np.ones((50, 1))
-    means, sigma = check_components((0, 2), 1.0, 1)
+    means, sigma = check_gaussian_components((0, 2), 1.0, 1)
     res = fit_em(precompute(X, means, sigma), 0.3, tol=1e-5, max_iter=100)
     assert res.converged
     assert res.n_iter == 1
@@ -163,7 +164,7 @@ def test_verbose_prints_one_line_per_iteration(capsys):
 def test_em_started_at_the_boundary_reaches_the_maximum(pi_init):
     """Issue 9.4: from pi_init within 1e-15 of 0 or 1, EM must not stop at once."""
     X, _ = make_mixture(30_000, pi=0.3, random_state=0)
-    means, sigma = check_components((0, 2), 1.0, 1)
+    means, sigma = check_gaussian_components((0, 2), 1.0, 1)
     res = fit_em(precompute(X, means, sigma), pi_init, tol=1e-5, max_iter=10_000)
     assert res.converged
     assert res.n_iter > 5
@@ -173,7 +174,7 @@ def test_em_started_at_the_boundary_reaches_the_maximum(pi_init):
 def test_newton_landing_on_a_boundary_maximum_has_converged():
     """Issue 9.14: one Newton step onto the boundary maximum is convergence."""
     x = np.random.default_rng(0).normal(-1.0, 1.0, size=(400, 1))
-    means, sigma = check_components((0, 2), 1.0, 1)
+    means, sigma = check_gaussian_components((0, 2), 1.0, 1)
     assert mle(x, means, sigma) == 1.0
     res = fit_newton(precompute(x, means, sigma), 0.999, tol=1e-5, max_iter=1)
     assert res.point == 1.0
@@ -195,7 +196,7 @@ def _overshooting_data(seed):
     # far below the maximum (where those few samples get no density)
     r = np.random.default_rng(seed)
     x = np.r_[r.normal(0, 3.0, 10), r.normal(5.0, 0.3, 355)]
-    return x[:, None], check_components((0.0, 5.0), (3.0, 0.3), 1)
+    return x[:, None], check_gaussian_components((0.0, 5.0), (3.0, 0.3), 1)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -233,7 +234,7 @@ def test_newton_reaches_the_mle_on_data_that_make_it_overshoot(
     """Issue 9.20: a strategy over the family of data where Newton overshoots."""
     r = np.random.default_rng(seed)
     x = np.r_[r.normal(0, wide, k), r.normal(5.0, narrow, 300)][:, None]
-    means, sigma = check_components((0.0, 5.0), (wide, narrow), 1)
+    means, sigma = check_gaussian_components((0.0, 5.0), (wide, narrow), 1)
     res = fit_newton(precompute(x, means, sigma), pi0, tol=1e-9, max_iter=500)
     assert res.converged
     assert np.all(res.history["diff_loglik"][1:] >= 0)
@@ -247,13 +248,13 @@ def test_newton_leaves_the_boundary_when_its_step_overshoots_onto_it():
     # is inf / inf there, so Newton used to stop on 0 as if converged
     r = np.random.default_rng(51633)
     x = np.r_[r.normal(0, 4.0, 5), r.normal(5.0, 0.25, 300)][:, None]
-    means, sigma = check_components((0.0, 5.0), (4.0, 0.25), 1)
+    means, sigma = check_gaussian_components((0.0, 5.0), (4.0, 0.25), 1)
     res = fit_newton(precompute(x, means, sigma), 0.5, tol=1e-9, max_iter=500)
     assert res.history["pi"][1] == 0.0  # the overshoot this test is about
     assert res.converged
     assert abs(res.point - mle(x, means, sigma)) < 1e-9
     # mirrored (components swapped): the overshoot lands on pi = 1
-    means, sigma = check_components((5.0, 0.0), (0.25, 4.0), 1)
+    means, sigma = check_gaussian_components((5.0, 0.0), (0.25, 4.0), 1)
     res = fit_newton(precompute(x, means, sigma), 0.5, tol=1e-9, max_iter=500)
     assert res.history["pi"][1] == 1.0
     assert res.converged

@@ -8,19 +8,12 @@ import numpy as np
 import pytest
 
 from skmix import make_mixture
-from skmix._densities import check_components, sample_terms
-from skmix._summary import (
-    N_BINS,
-    T_MAX,
-    Summary,
-    bin_position,
-    increase,
-    merge,
-    node_positions,
-    summarize_block,
-    summarize_numpy,
-    sums,
-)
+from skmix._build_numpy import summarize_block, summarize_numpy
+from skmix._densities import check_gaussian_components, sample_terms
+from skmix._layout import DEFAULT, T_MAX, layout
+from skmix._summary import Summary, increase, merge, sums
+
+N_BINS = DEFAULT.n_bins
 
 
 def _direct(t, weight, pi):
@@ -54,17 +47,17 @@ def _data(kind, n=20_000, seed=0):
     rng = np.random.default_rng(seed)
     if kind == "seed":
         X, _ = make_mixture(n, pi=0.8, random_state=seed)
-        comp = check_components((0, 2), 1.0, 1)
+        comp = check_gaussian_components((0, 2), 1.0, 1)
     elif kind == "unequal":
         X, _ = make_mixture(n, means=(0, 3), sigma=(1, 0.3), pi=0.4, random_state=seed)
-        comp = check_components((0, 3), (1, 0.3), 1)
+        comp = check_gaussian_components((0, 3), (1, 0.3), 1)
     elif kind == "tails":  # samples far beyond |t| = 64, some at |t| = inf
         X, _ = make_mixture(n, pi=0.5, random_state=seed)
         X = np.vstack([X, [[40.0], [-35.0], [1e3], [-1e6], [1e300], [-1e300]]])
-        comp = check_components((0, 2), 1.0, 1)
+        comp = check_gaussian_components((0, 2), 1.0, 1)
     elif kind == "close":  # nearly identical components: |t| ~ 1e-12
         X = rng.normal(size=(n, 1))
-        comp = check_components((0, 1e-12), 1.0, 1)
+        comp = check_gaussian_components((0, 1e-12), 1.0, 1)
     t, m = sample_terms(X, *comp)
     return X, comp, t, m
 
@@ -134,11 +127,11 @@ def test_bin_position_is_exact_and_in_range():
     rng = np.random.default_rng(3)
     a = np.r_[0.0, 2.0**-70, 2.0**-64, 1e-12, 0.2499, 0.25, 1.0, 63.99, 5.0]
     a = np.r_[a, rng.uniform(0, T_MAX, 1000), np.exp(rng.uniform(-40, 0, 1000))]
-    index, u = bin_position(a)
+    index, u = DEFAULT.bin_position(a)
     assert index.min() >= 0 and index.max() < N_BINS
     assert np.all((u >= -1) & (u < 1))
     # the position maps back to a (exactly: powers of two) within its bin
-    nodes = node_positions()
+    nodes = DEFAULT.node_a
     low, high = nodes[index].min(axis=1), nodes[index].max(axis=1)
     inside = a >= 2.0**-64
     assert np.all(low[inside] / 1.01 <= a[inside])
@@ -185,7 +178,7 @@ def test_summary_is_small_immutable_and_picklable():
 def test_blockwise_build_equals_one_block():
     X, comp, t, m = _data("unequal", n=150_000)
     whole = summarize_block(t, m)
-    blockwise = summarize_numpy(X, *comp)  # 65536-row blocks
+    blockwise = summarize_numpy(X, *comp)  # blocks of NUMPY_BLOCK_ROWS rows
     np.testing.assert_allclose(blockwise.moments, whole.moments, rtol=1e-11, atol=1e-8)
     assert blockwise.total_log_max == pytest.approx(math.fsum(m), rel=1e-15)
 
@@ -199,6 +192,35 @@ def test_log_max_is_summed_without_loss():
     assert acc.total_log_max == math.fsum(m)
 
 
+def test_layout_is_passed_down_and_travels_with_the_summary():
+    # a summary of another layout: its bins from that layout's edges (a
+    # plain count per bin here), kept through pickling and addition, and
+    # refused by a summary of another layout
+    rng = np.random.default_rng(6)
+    t = np.r_[rng.uniform(-70, 70, 3000), 0.3, -1.9]
+    other = layout(0.0625, 4)
+    assert other is layout(0.0625, 4.0) and other != DEFAULT
+    assert pickle.loads(pickle.dumps(other)) is other
+    summary = summarize_block(t, np.zeros_like(t), layout=other)
+    # 62 geometric bins, then (64 - 1/4) * 16 uniform ones, degree 4
+    assert summary.moments.shape == (2, 62 + 1020, 5)
+    edges = other.bin_edges()
+    for side, a in ((0, t[t >= 0]), (1, -t[t < 0])):
+        a = a[a < T_MAX]
+        counts = np.bincount(np.searchsorted(edges, a, "right") - 1, minlength=1082)
+        np.testing.assert_array_equal(summary.moments[side, :, 0], counts)
+    clone = pickle.loads(pickle.dumps(summary))
+    assert clone.layout is other
+    assert (clone + summary).layout is other
+    assert merge(summary, clone).layout is other
+    with pytest.raises(ValueError, match="different layouts"):
+        summary + summarize_block(t, np.zeros_like(t))
+    with pytest.raises(ValueError, match="bin_width must be a power of two"):
+        layout(0.3, 8)
+    with pytest.raises(ValueError, match="bin_width must be a power of two"):
+        layout(1.0, 8)
+
+
 def test_from_arrays_checks_shapes():
     with pytest.raises(ValueError, match="moments must have shape"):
         Summary.from_arrays(np.zeros((2, 3, 9)), np.zeros((2, 11)), 1, 1, 1, 0)
@@ -209,7 +231,7 @@ def test_tail_very_near_the_boundary_with_one_outlier_is_exact():
     # (|t| = 72) is still summed exactly (the documented two-moment rule)
     X, _ = make_mixture(5000, pi=0.5, random_state=0)
     X = np.vstack([X, [[-35.0], [-35.0], [1e300]]])
-    t, m = sample_terms(X, *check_components((0, 2), 1.0, 1))
+    t, m = sample_terms(X, *check_gaussian_components((0, 2), 1.0, 1))
     summary = summarize_block(t, m)
     for pi in (1e-30, 1e-200, 1 - 1e-17):
         ref = _direct(t, None, pi)
@@ -223,9 +245,10 @@ def _plain_summary_arrays(t, weight):
     the edges (a loop), T_k(u) by numpy.polynomial, sums by math.fsum."""
     from numpy.polynomial import chebyshev
 
-    from skmix._summary import DEGREE, E_MIN, N_TAIL, bin_edges
+    from skmix._layout import E_MIN, N_TAIL
 
-    edges = bin_edges()
+    DEGREE = DEFAULT.degree
+    edges = DEFAULT.bin_edges()
     terms = {}
     tail = [[[] for _ in range(N_TAIL + 3)] for _ in range(2)]
     for ti, wi in zip(t, weight, strict=True):
@@ -295,11 +318,11 @@ def test_numpy_build_raises_sklearn_error_for_nan_or_inf(bad, where):
     # wherever the value is (first block, a middle block, the last row), while
     # finite far-out samples (|x| up to the float64 maximum) still fit
     from skmix import TwoGaussianMixturePi
-    from skmix._kernels import numpy_kernels_only
+    from skmix._dispatch import numpy_build_only
 
     X, _ = make_mixture(3 * 32768 + 5, pi=0.5, random_state=0)
     X[:4, 0] = [1e300, -1e300, np.finfo(float).max, -np.finfo(float).max]
-    with numpy_kernels_only():
+    with numpy_build_only():
         pi = TwoGaussianMixturePi().fit(X).pi_
         assert 0.0 < pi < 1.0
         X[where, 0] = bad
