@@ -37,6 +37,7 @@ from ._simplex import (
     wald_intervals,
     weights_stderr,
 )
+from ._threads import fit_blas_threads
 from ._warnings import warn_at_caller
 
 # EM cannot leave a weight at 0: a warm start moves the previous weights
@@ -352,12 +353,19 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             return array_api_problem(A, sample_weight, xp, device)
 
     def _fit_problem(self, problem, w0):
-        if self.solver == "em":
-            result = fit_em(
-                problem, w0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
-            )
-        else:
-            result = fit_sqp(problem, w0, max_iter=self.max_iter, verbose=self.verbose)
+        with fit_blas_threads(problem):
+            if self.solver == "em":
+                result = fit_em(
+                    problem,
+                    w0,
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                    verbose=self.verbose,
+                )
+            else:
+                result = fit_sqp(
+                    problem, w0, max_iter=self.max_iter, verbose=self.verbose
+                )
         if not result.converged:
             warn_at_caller(
                 f"solver={self.solver!r} did not converge in max_iter="
@@ -369,9 +377,10 @@ class KnownComponentsMixture(DensityMixin, BaseEstimator):
             )
         w = result.weights
         support = np.flatnonzero(w > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            H_cols, diag = problem.information(support)
-        stderr = weights_stderr(w, H_cols, diag, support)
+        with fit_blas_threads(problem, support):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                H_cols, diag = problem.information(support)
+            stderr = weights_stderr(w, H_cols, diag, support)
         if self._namespace is None:
             self.weights_, self.weights_stderr_ = w, stderr
         else:  # in the namespace and on the device of X
