@@ -30,7 +30,7 @@ from contextlib import contextmanager
 # Flops of one BLAS call from which each thread beyond the first pays off.
 # Measured (OpenBLAS 0.3.31, 2-core AMD EPYC, another process running): a
 # syrk of 1024 x m or a product of 256 x K by K x m gains 1.2-1.9x from a
-# second idle core at 4e7-1e9 flops and loses up to 7x once that core is
+# second idle core at 4e7-1e9 flops and loses up to 8x once that core is
 # busy; below 1e7 flops it never gains.
 FLOPS_PER_THREAD = 1e8
 # Elements of DenseProblem's row blocks (about a megabyte of float64).
