@@ -184,10 +184,18 @@ def summary_evaluation_us(X):
 
 
 @contextlib.contextmanager
-def competing_load(processes):
-    """``processes`` busy Python processes while the block runs."""
+def competing_load(processes, new_session=False):
+    """``processes`` busy Python processes while the block runs.
+
+    ``new_session``: each in a session of its own, as another user's program
+    would be (where the kernel groups processes by session, its default on
+    many Linux systems, children of the benchmark's session would share its
+    share of the CPU instead of competing with it).
+    """
     procs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"], start_new_session=new_session
+        )
         for _ in range(processes)
     ]
     try:

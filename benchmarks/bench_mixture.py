@@ -25,11 +25,21 @@ shared machine (the load average is printed before and after):
 4. mixsqp's Beckett-Diaconis tack data (``data(tacks)``, a 9 x 299
    likelihood matrix with data weights), with ``sample_weight``.
 
-NumPy's BLAS is limited to ``--threads`` threads (default 1, as R's reference
-BLAS is single-threaded); ``--r-openblas DIR`` also times mixsqp with R
-loading the OpenBLAS found in DIR (see :func:`openblas_env`), with as many
-threads. Without ``Rscript`` (or mixsqp/mixtools) the R columns are left out
-and the rest still runs.
+NumPy's BLAS keeps its default threads unless ``--threads N`` limits them
+(skmix's fit limits them itself: :mod:`skmix._threads`); ``--r-openblas
+DIR`` also times mixsqp with R loading the OpenBLAS found in DIR (see
+:func:`openblas_env`), with ``--threads`` threads (default: one per core).
+Without ``Rscript`` (or mixsqp/mixtools) the R columns are left out and the
+rest still runs.
+
+``--load 0,2`` runs the load study instead: for each number of competing
+busy processes (each in a session of its own, as another user's program
+would be; see ``bench_fit.competing_load``), the fits of the grid's first
+two sizes with NumPy's default BLAS threads, ``--repeat`` times each
+(median and best), interleaved with the same fit without skmix's BLAS limit
+(``unlimited``: skmix before it) and with mixsqp (median of as many runs in
+one R process). Each fit's CPU time is reported too: with the limit it stays
+the same under load while the wall time follows the CPU share.
 """
 
 import argparse
@@ -42,12 +52,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
+from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from scipy.stats import norm
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skmix import KnownComponentsMixture
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fit import competing_load
 
 
 def load():
@@ -121,12 +137,13 @@ args <- commandArgs(trailingOnly = TRUE)
 n <- as.integer(args[2]); m <- as.integer(args[3]); repeats <- as.integer(args[4])
 L <- matrix(readBin(args[1], "double", n * m), n, m)
 w <- if (args[5] == "none") rep(1, n) else readBin(args[5], "double", n)
-best <- Inf; cpu <- Inf
+best <- Inf; cpu <- Inf; all <- c()
 for (r in seq_len(repeats)) {
   t <- system.time(fit <- mixsqp(L, w, control = list(verbose = FALSE)))
   best <- min(best, t[["elapsed"]]); cpu <- min(cpu, t[["user.self"]] + t[["sys.self"]])
+  all <- c(all, t[["elapsed"]])
 }
-writeBin(as.double(c(best, cpu, fit$x)), args[6])
+writeBin(as.double(c(best, cpu, median(all), fit$x)), args[6])
 """
 
 R_MIXTOOLS = r"""
@@ -216,7 +233,9 @@ def r_blas(env=None):
     return out.stdout.strip()
 
 
-def r_mixsqp(L, s, repeat, tmp, env=None):
+def r_mixsqp(L, s, repeat, tmp, env=None, median=False):
+    """mixsqp's best wall and CPU time of ``repeat`` fits (``median``: and
+    the median wall time), and its solution."""
     n, m = L.shape
     fL = os.path.join(tmp, "L.bin")
     np.asfortranarray(L).T.tofile(fL)  # column-major for R
@@ -227,7 +246,9 @@ def r_mixsqp(L, s, repeat, tmp, env=None):
     fout = os.path.join(tmp, "out.bin")
     run_r(R_MIXSQP, [fL, n, m, repeat, fw, fout], tmp, env)
     out = np.fromfile(fout)
-    return out[0], out[1], out[2:]
+    if median:
+        return out[0], out[1], out[2], out[3:]
+    return out[0], out[1], out[3:]
 
 
 # -- the comparisons ----------------------------------------------------------
@@ -360,6 +381,90 @@ def tacks_row(repeat, tmp, openblas=None):
     return row
 
 
+def unlimited_blas():
+    """skmix's fit without its BLAS limit (NumPy's default threads): as before."""
+    return mock.patch("skmix._known.fit_blas_threads", lambda *a, **k: nullcontext())
+
+
+def load_rows(sizes, loads, repeat, use_r, tmp):
+    """The load study (see the module's docstring): one row per load and size."""
+    rows = []
+    for n, K in sizes:
+        _, logL = simulate(n, K)
+        L = np.exp(logL)
+        KnownComponentsMixture("precomputed").fit(logL)  # warm-up
+        for processes in loads:
+            with competing_load(processes, new_session=True):
+                time.sleep(0.5)  # the processes started
+                load_before = load()[0]
+                fits = {"limited": nullcontext, "unlimited": unlimited_blas}
+                wall = {k: [] for k in fits}
+                cpu = {k: [] for k in fits}
+                est = {}
+                for _ in range(repeat):  # interleaved
+                    for kind, context in fits.items():
+                        with context():
+                            t0, c0 = time.perf_counter(), time.process_time()
+                            est[kind] = KnownComponentsMixture("precomputed").fit(logL)
+                            wall[kind].append(time.perf_counter() - t0)
+                            cpu[kind].append(time.process_time() - c0)
+                row = {
+                    "data": f"n = {n:.0e}, K = {K}",
+                    "competing_processes": processes,
+                    "load_average": load_before,
+                }
+                for kind in fits:
+                    row |= {
+                        f"skmix_{kind}_s": float(np.median(wall[kind])),
+                        f"skmix_{kind}_best_s": min(wall[kind]),
+                        f"skmix_{kind}_cpu_s": float(np.median(cpu[kind])),
+                        f"skmix_{kind}_gap": certificate(L, est[kind].weights_)[1],
+                    }
+                if use_r:
+                    t_r, _, med_r, x = r_mixsqp(L, None, repeat, tmp, median=True)
+                    row |= {
+                        "mixsqp_s": med_r,
+                        "mixsqp_best_s": t_r,
+                        "mixsqp_gap": certificate(L, x / x.sum())[1],
+                        "ratio": med_r / row["skmix_limited_s"],
+                        "ratio_unlimited": med_r / row["skmix_unlimited_s"],
+                    }
+                row["load_average_after"] = load()[0]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    # the slowdown of each fit under load, against the same size without
+    base = {r["data"]: r for r in rows if r["competing_processes"] == 0}
+    for r in rows:
+        b = base.get(r["data"])
+        for kind in ("limited", "unlimited"):
+            if b is not None:
+                r[f"slowdown_{kind}"] = r[f"skmix_{kind}_s"] / b[f"skmix_{kind}_s"]
+    return rows
+
+
+def load_table(rows):
+    lines = [
+        "| data | competing processes (load avg) | skmix (s), CPU s "
+        "| x time without | skmix unlimited BLAS (s), CPU s | x time without "
+        "| mixsqp (s) | mixsqp / skmix | mixsqp / unlimited |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def opt(r, key, fmt):
+        return format(r[key], fmt) if key in r else "-"
+
+    for r in rows:
+        lines.append(
+            f"| {r['data']} | {r['competing_processes']} "
+            f"({r['load_average']:.1f}) | {r['skmix_limited_s']:.3f}, "
+            f"{r['skmix_limited_cpu_s']:.3f} | {opt(r, 'slowdown_limited', '.2f')} | "
+            f"{r['skmix_unlimited_s']:.3f}, {r['skmix_unlimited_cpu_s']:.3f} | "
+            f"{opt(r, 'slowdown_unlimited', '.2f')} | {opt(r, 'mixsqp_s', '.3f')} | "
+            f"{opt(r, 'ratio', '.1f')} | {opt(r, 'ratio_unlimited', '.1f')} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows):
     lines = [
         "| data | mixsqp (s) | skmix (s) | ratio | CPU s mixsqp / skmix, ratio "
@@ -399,7 +504,17 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--em-seconds", type=float, default=30.0)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit NumPy's BLAS to this many threads (default: no limit)",
+    )
+    parser.add_argument(
+        "--load",
+        metavar="K,K,...",
+        help="run the load study with these numbers of competing processes",
+    )
     parser.add_argument("--no-r", action="store_true", help="leave R out")
     parser.add_argument(
         "--r-openblas",
@@ -414,17 +529,20 @@ def main(argv=None):
         sizes = [(100_000, 20), (100_000, 100), (1_000_000, 20)]
         repeat, em_seconds, n_mt = args.repeat, args.em_seconds, 100_000
     use_r = not args.no_r and r_has("mixsqp")
+    if args.load is not None:
+        return load_main(args, sizes[:2], repeat, use_r)
     use_mixtools = not args.no_r and r_has("mixtools")
     print(f"load average before: {load()}", flush=True)
     print(
         f"python {sys.version.split()[0]}, numpy {np.__version__}, "
         f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"numpy BLAS threads: {args.threads}",
+        f"numpy BLAS threads: {args.threads or 'default'}",
         flush=True,
     )
     blas = [i.get("internal_api") for i in threadpool_info()]
     print(f"numpy BLAS: {blas}", flush=True)
-    openblas = openblas_env(args.r_openblas, args.threads) if use_r else None
+    threads = args.threads or os.cpu_count()
+    openblas = openblas_env(args.r_openblas, threads) if use_r else None
     if use_r:
         print(f"R BLAS: {r_blas()}", flush=True)
         if openblas is not None:
@@ -442,6 +560,27 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump({"grid": rows, "mixtools": mt, "tacks": tacks}, f, indent=1)
     return rows, mt, tacks
+
+
+def load_main(args, sizes, repeat, use_r):
+    loads = [int(k) for k in args.load.split(",")]
+    print(
+        f"load study: competing processes {loads}, {os.cpu_count()} cores, "
+        f"numpy {np.__version__}, BLAS {[i.get('version') for i in threadpool_info()]}"
+        f" (default threads), median of {repeat}; R mixsqp "
+        f"{'found' if use_r else 'not found: left out'}",
+        flush=True,
+    )
+    print(f"load average before: {load()}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = load_rows(sizes, loads, repeat, use_r, tmp)
+    print(f"load average after: {load()}", flush=True)
+    print()
+    print(load_table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"load": rows}, f, indent=1)
+    return rows
 
 
 if __name__ == "__main__":

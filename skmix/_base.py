@@ -62,6 +62,7 @@ from ._compat import _convert_to_numpy, get_namespace
 from ._dask import is_dask_array
 from ._inference import simplex_stderr, wald_intervals
 from ._solve import check_solver_options
+from ._threads import fit_blas_threads
 from ._warnings import warn_at_caller
 
 try:  # vendored by scikit-learn >= 1.7
@@ -171,14 +172,17 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
     def _fit_problem(self, problem, data, namespace, options):
         """Run the solver on ``problem``; set the fitted attributes."""
         x0 = self._start_point(problem)
-        result = self._solvers[self.solver](
-            problem,
-            x0,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            options=options,
-        )
+        # one BLAS thread: the solver's products are per row block (a second
+        # thread never helps them and busy-waits on a loaded machine)
+        with fit_blas_threads(problem):
+            result = self._solvers[self.solver](
+                problem,
+                x0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+                options=options,
+            )
         if not result.converged:
             warn_at_caller(self._convergence_message(result), ConvergenceWarning)
         self.weights_ = self._in_namespace(result.weights, namespace)
@@ -255,7 +259,8 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
     def _set_fitted(self, result, problem, data, namespace):
         """``weights_stderr_`` (from the problem at the fitted weights) and
         ``kkt_gap_``."""
-        stderr = simplex_stderr(problem, result.weights)
+        with fit_blas_threads(problem, np.flatnonzero(result.weights > 0)):
+            stderr = simplex_stderr(problem, result.weights)
         self.weights_stderr_ = self._in_namespace(stderr, namespace)
         self.kkt_gap_ = result.kkt_gap
 
