@@ -3,7 +3,7 @@
 NumPy's BLAS (OpenBLAS by default) starts one thread per core and splits
 each large enough product between them; its idle threads spin while they
 wait for the next one. The K-component solvers do their products in row
-blocks of about a megabyte (:class:`skmix._simplex.DenseProblem`), one or a
+blocks of about a megabyte (:class:`skmix._problem.DenseProblem`), one or a
 few milliseconds each: on an idle machine a second thread gains at most a
 few percent on them (one product in a hundred, ``L p``, halves), and on a
 loaded one each product waits for a thread the scheduler is running
