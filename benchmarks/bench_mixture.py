@@ -63,7 +63,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from skmix import KnownComponentsMixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fit import competing_load
 
 
 def load():
@@ -394,6 +393,10 @@ def load_rows(sizes, loads, repeat, use_r, tmp):
         L = np.exp(logL)
         KnownComponentsMixture("precomputed").fit(logL)  # warm-up
         for processes in loads:
+            # imported here: bench_fit needs the current skmix (ab_fit.py
+            # times older trees with this file's simulate)
+            from bench_fit import competing_load
+
             with competing_load(processes, new_session=True):
                 time.sleep(0.5)  # the processes started
                 load_before = load()[0]
