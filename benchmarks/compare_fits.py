@@ -62,11 +62,20 @@ def _state(est, X_new):
         if hasattr(est, name):
             out[name] = _host(getattr(est, name))
     out["history_"] = {k: np.asarray(v) for k, v in est.history_.items()}
-    out["ci"] = _record(lambda: _host(est.confidence_interval(0.05)))
-    out["ci_bad_alpha"] = _record(lambda: est.confidence_interval(0.5))
+    out["ci"] = _record(lambda: _host(_wald(est, 0.05)))
+    out["ci_bad_alpha"] = _record(lambda: _wald(est, 0.5))
     for method in ("predict_proba", "score_samples", "predict"):
         out[method] = _host(getattr(est, method)(X_new))
     return out
+
+
+def _wald(est, alpha):
+    """Wald intervals in any tree (before issue 17 they were the only kind
+    for K weights; since then profile intervals are the default)."""
+    try:
+        return est.confidence_interval(alpha, method="wald")
+    except TypeError:
+        return est.confidence_interval(alpha)
 
 
 def run_grid():
@@ -208,7 +217,7 @@ def run_grid():
             ad.priors_stderr_,
             ad.n_iter_,
             ad.mixture_.history_,
-            ad.confidence_interval(0.05),
+            _wald(ad, 0.05),
             ad.predict_proba(Xt[:5]),
         )
     return results
