@@ -377,7 +377,9 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_components)
             ``P(component k | x_i)`` at the fitted weights, columns in the
-            order of ``weights_``; each row sums to 1.
+            order of ``weights_``; each row sums to 1. A sample outside
+            every component's support (density 0 under all) carries no
+            information: its row is the prior, ``weights_``.
         """
         return self._per_sample(X, "predict_proba")
 
@@ -396,7 +398,8 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_components)
             ``log P(component k | x_i)`` at the fitted weights, columns in
-            the order of ``weights_``.
+            the order of ``weights_``; ``log(weights_)`` for a sample
+            outside every component's support.
         """
         return self._per_sample(X, "predict_log_proba")
 
@@ -428,7 +431,8 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         -------
         log_density : ndarray of shape (n_samples,)
             ``log sum_k w_k f_k(x_i)``; ``-inf`` only where that density is 0
-            (or underflows float64).
+            (e.g. a sample outside every component's support) or underflows
+            float64.
         """
         return self._per_sample(X, "score_samples")
 

@@ -229,12 +229,14 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         # components' (scipy) need NumPy
         return self._precomputed()
 
-    def _log_density(self, X, reset, with_row_max=False):
+    def _log_density(self, X, reset, with_row_max=False, predict=False):
         """Validate X; return its (n, K) log-density matrix (NumPy).
 
-        With ``with_row_max``, also the row maxima (from the check).
+        With ``with_row_max``, also the row maxima (from the check). With
+        ``predict``, rows of -inf only (samples outside every support) pass.
         """
         check_not_strings(X)
+        check = _check_for_predictions if predict else check_log_density
         if self._precomputed():
             with np.errstate(invalid="ignore", over="ignore"):
                 X = validate_data(
@@ -245,14 +247,14 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
                     ensure_all_finite=False,
                 )
             check_width(X.shape[1], None, None, precomputed=True)
-            m = check_log_density(X, "X (precomputed log-densities)")
+            m = check(X, "X (precomputed log-densities)")
             A = np.asarray(X, dtype=np.float64)
         else:
             adapters, dim = check_components(self.components)
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             check_width(X.shape[1], dim, len(adapters), precomputed=False)
             A = log_density_matrix(adapters, X)
-            m = check_log_density(A, "the components' log-densities of X")
+            m = check(A, "the components' log-densities of X")
         return (A, m) if with_row_max else A
 
     # -- fit ----------------------------------------------------------------
@@ -426,7 +428,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
     def _checked_log_density(self, X):
         """``log f_k(x_i)`` of new samples, shape (n, K)."""
         check_is_fitted(self)
-        A = self._log_density(X, reset=False)
+        A = self._log_density(X, reset=False, predict=True)
         if A.shape[1] != self.weights_.shape[0]:
             raise ValueError(
                 f"X gives {A.shape[1]} log-densities per sample but the model "
@@ -541,17 +543,38 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 # log-densities A (n, K) and the weights, in namespace xp (NumPy by default).
 
 
+def _row_max(A, xp):
+    """The row maxima of ``A``, 0 for a row of -inf only: ``A - m`` is exact
+    (a constant common to a row, however large, changes no posterior)."""
+    m = xp.max(A, axis=1)
+    return xp.where(xp.isinf(m), xp.zeros_like(m), m)
+
+
 def _log_posterior(A, weights, xp=np):
-    """``log w_k f_ik - log sum_j w_j f_ij`` in log space (no NaN)."""
+    """``log w_k f_ik - log sum_j w_j f_ij`` in log space (no NaN).
+
+    Each row is shifted by its maximum first, so that a large constant
+    common to a row (log-densities of 1e17 or -1e300) cannot absorb the
+    ``log w_k``. A row of -inf only (a sample outside every component's
+    support) carries no information: its posterior is the prior,
+    ``weights``.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        B = A + xp.log(weights)
+        m = xp.max(A, axis=1)
+        A = A - _row_max(A, xp)[:, None]
+        log_w = xp.log(weights)
+        B = A + log_w
         norm = _logsumexp(B, xp)
         dead = xp.isinf(norm) & (norm < 0)
         if bool(xp.any(dead)):
             # zero density under every component of positive weight
             B = xp.where(dead[:, None], A, B)
             norm = xp.where(dead, _logsumexp(A, xp), norm)
-        return B - norm[:, None]
+        out = B - norm[:, None]
+        outside = xp.isinf(m) & (m < 0)
+        if bool(xp.any(outside)):
+            out = xp.where(outside[:, None], log_w[None, :], out)
+        return out
 
 
 def _logsumexp(B, xp):
@@ -571,8 +594,17 @@ def _labels(A, weights, xp=np):
 
 
 def _log_mixture_density(A, weights, xp=np):
+    """``log sum_k w_k f_ik``: the row maximum plus the log of the sum of the
+    shifted terms (``-inf`` for a sample outside every support)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _logsumexp(A + xp.log(weights), xp)
+        m = _row_max(A, xp)
+        return m + _logsumexp(A - m[:, None] + xp.log(weights), xp)
+
+
+def _check_for_predictions(A, what):
+    """ValueError for NaN or +inf; rows of -inf only are allowed here."""
+    if np.isnan(A).any() or np.isposinf(A).any():
+        check_log_density(A, what)  # raises, naming the sample
 
 
 def _block_log_density(X, adapters):
@@ -584,7 +616,7 @@ def _dask_block(X, function, adapters, weights):
     A = np.asarray(X, dtype=np.float64)
     if adapters is not None:
         A = log_density_matrix(adapters, A)
-    check_log_density(A, "X")
+    _check_for_predictions(A, "X")
     return function(A, weights, np)
 
 

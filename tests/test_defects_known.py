@@ -1,0 +1,90 @@
+"""KnownComponentsMixture defects of issue 17, each checked on the public API.
+
+Every expected value is computed in the test (closed forms, log-space
+transcriptions), never taken from the estimator.
+"""
+
+import numpy as np
+import pytest
+from scipy.stats import uniform
+from sklearn import config_context
+
+from skmix import KnownComponentsMixture
+
+RNG = np.random.default_rng(17)
+A = RNG.normal(size=(60, 3))
+
+
+def _fitted():
+    return KnownComponentsMixture("precomputed").fit(A)
+
+
+# -- predictions with a per-row constant ----------------------------------------
+
+
+@pytest.mark.parametrize("shift", [1e15, 1e17, 1e300, -1e300])
+def test_predictions_with_a_per_row_constant_equal_the_weights(shift):
+    # equal log-densities, whatever their common value, leave the prior
+    est = _fitted()
+    w = est.weights_
+    rows = np.full((2, 3), shift)
+    rows[1, 2] = -np.inf
+    expected = np.vstack([w, [w[0], w[1], 0.0] / (w[0] + w[1])])
+    proba = est.predict_proba(rows)
+    np.testing.assert_allclose(proba, expected, rtol=1e-12)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(
+            est.predict_log_proba(rows), np.log(expected), rtol=1e-12
+        )
+    np.testing.assert_array_equal(est.predict(rows), expected.argmax(axis=1))
+    np.testing.assert_allclose(est.score_samples(rows[:1]), [shift], rtol=1e-15)
+
+
+def test_predictions_with_a_per_row_constant_dask():
+    da = pytest.importorskip("dask.array")
+    est = _fitted()
+    rows = np.full((4, 3), 1e17)
+    proba = est.predict_proba(da.from_array(rows, chunks=(2, 3))).compute()
+    np.testing.assert_allclose(proba, np.tile(est.weights_, (4, 1)), rtol=1e-12)
+
+
+def test_predictions_with_a_per_row_constant_array_api():
+    xp = pytest.importorskip("array_api_strict")
+    with config_context(array_api_dispatch=True):
+        est = KnownComponentsMixture().fit(xp.asarray(A))
+        rows = xp.asarray(np.full((3, 3), -1e300))
+        proba = np.asarray(est.predict_proba(rows))
+        log_density = np.asarray(est.score_samples(rows))
+    w = np.asarray(est.weights_)
+    np.testing.assert_allclose(proba, np.tile(w, (3, 1)), rtol=1e-12)
+    np.testing.assert_allclose(log_density, -1e300, rtol=1e-15)
+
+
+# -- samples outside every component's support ----------------------------------
+
+
+def test_sample_outside_every_support():
+    rng = np.random.default_rng(0)
+    comps = [uniform(0, 1), uniform(1, 1)]
+    est = KnownComponentsMixture(comps).fit(rng.uniform(0, 2, (200, 1)))
+    X = np.array([[0.5], [5.0], [1.5]])
+    inside = np.array([[0.5], [1.5]])
+    log_density = est.score_samples(X)
+    assert log_density[1] == -np.inf
+    np.testing.assert_allclose(log_density[[0, 2]], est.score_samples(inside))
+    assert est.score(X) == -np.inf
+    # no information in the sample: the posterior is the prior, weights_
+    proba = est.predict_proba(X)
+    assert not np.isnan(proba).any()
+    np.testing.assert_allclose(proba[1], est.weights_, rtol=1e-15)
+    np.testing.assert_allclose(
+        est.predict_log_proba(X)[1], np.log(est.weights_), rtol=1e-15
+    )
+    assert est.predict(X)[1] == np.argmax(est.weights_)
+    # precomputed too; NaN and +inf still raise
+    pre = _fitted()
+    dead = np.full((1, 3), -np.inf)
+    assert pre.score_samples(dead)[0] == -np.inf
+    np.testing.assert_allclose(pre.predict_proba(dead)[0], pre.weights_)
+    with pytest.raises(ValueError, match="NaN or \\+inf"):
+        pre.predict_proba(np.array([[0.0, np.nan, 1.0]]))
