@@ -168,7 +168,9 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
     weight, the posterior probabilities are taken in proportion to the
     densities alone (the limit as the weights at 0 grow equally from 0).
 
-    The fitted state is O(K) numbers (and the history), never the data.
+    The fitted state is O(K) numbers (and the history), never the data. The
+    components are stored at fit time (a copy of the list): a later
+    ``set_params(components=...)`` affects the next fit only.
 
     Examples
     --------
@@ -221,8 +223,14 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         self.solver_options = solver_options
 
     # -- validation ---------------------------------------------------------
-    def _precomputed(self):
-        return self.components is None or isinstance(self.components, str)
+    def _precomputed(self, fitted=False):
+        components = self._fitted_components if fitted else self.components
+        return components is None or isinstance(components, str)
+
+    def _components_of(self, reset):
+        """The components: the parameter when fitting, else those of the fit
+        (``set_params(components=...)`` affects the next fit only)."""
+        return self.components if reset else self._fitted_components
 
     def _array_api_input(self):
         # precomputed log-densities are computed in their namespace; the
@@ -237,7 +245,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         """
         check_not_strings(X)
         check = _check_for_predictions if predict else check_log_density
-        if self._precomputed():
+        if self._precomputed(fitted=not reset):
             with np.errstate(invalid="ignore", over="ignore"):
                 X = validate_data(
                     self,
@@ -250,7 +258,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             m = check(X, "X (precomputed log-densities)")
             A = np.asarray(X, dtype=np.float64)
         else:
-            adapters, dim = check_components(self.components)
+            adapters, dim = check_components(self._components_of(reset))
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             check_width(X.shape[1], dim, len(adapters), precomputed=False)
             A = log_density_matrix(adapters, X)
@@ -282,7 +290,14 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, sample_weight)
+        # the components of this fit (a copy of the list): predictions use
+        # them, whatever set_params does later
+        components = self.components
+        self._fit(X, sample_weight)
+        self._fitted_components = (
+            components if self._precomputed() else tuple(components)
+        )
+        return self
 
     def _from_numpy(self, X, sample_weight, reset):
         A, row_max = self._log_density(X, reset=reset, with_row_max=True)
@@ -445,8 +460,8 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             )
         X = X.rechunk({1: -1})
         adapters = None
-        if not self._precomputed():
-            adapters = check_components(self.components)[0]
+        if not self._precomputed(fitted=True):
+            adapters = check_components(self._fitted_components)[0]
         w = self._host(self.weights_)
         chunks = (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
         return X.map_blocks(
@@ -518,12 +533,12 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         ((4, 1), (4,))
         """
         check_is_fitted(self)
-        if self._precomputed():
+        if self._precomputed(fitted=True):
             raise ValueError(
                 "sample needs the component densities; with "
                 "components='precomputed' there are none to draw from."
             )
-        adapters, _ = check_components(self.components)
+        adapters, _ = check_components(self._fitted_components)
         for k, adapter in enumerate(adapters):
             if not adapter.can_draw():
                 raise ValueError(

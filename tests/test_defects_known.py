@@ -6,7 +6,8 @@ transcriptions), never taken from the estimator.
 
 import numpy as np
 import pytest
-from scipy.stats import uniform
+from scipy.special import logsumexp
+from scipy.stats import norm, uniform
 from sklearn import config_context
 
 from skmix import KnownComponentsMixture
@@ -88,3 +89,22 @@ def test_sample_outside_every_support():
     np.testing.assert_allclose(pre.predict_proba(dead)[0], pre.weights_)
     with pytest.raises(ValueError, match="NaN or \\+inf"):
         pre.predict_proba(np.array([[0.0, np.nan, 1.0]]))
+
+
+# -- set_params after fit ---------------------------------------------------------
+
+
+def test_set_params_components_needs_a_refit():
+    rng = np.random.default_rng(1)
+    X = np.r_[rng.normal(0, 1, 50), rng.normal(2, 1, 30)].reshape(-1, 1)
+    comps = [norm(0, 1), norm(2, 1)]
+    est = KnownComponentsMixture(list(comps)).fit(X)
+    B = np.column_stack([c.logpdf(X[:, 0]) for c in comps]) + np.log(est.weights_)
+    expected = np.exp(B - logsumexp(B, axis=1, keepdims=True))
+    est.set_params(components=[norm(5, 1), norm(-5, 1), norm(0, 3)])
+    np.testing.assert_allclose(est.predict_proba(X), expected, rtol=1e-12)
+    np.testing.assert_allclose(est.score_samples(X), logsumexp(B, axis=1))
+    Xs, _ = est.sample(500, random_state=0)  # drawn from the fitted components
+    assert abs(Xs.mean() - (2 * est.weights_[1])) < 0.3
+    est.fit(X)  # the next fit takes the new components
+    assert est.weights_.shape == (3,)
