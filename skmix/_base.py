@@ -189,10 +189,17 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.status_ = result.status
-        self.loglik_ = result.loglik
-        for column in result.history.values():
+        loglik, history = result.loglik, result.history
+        scale = getattr(problem, "weight_scale", 0)
+        if scale:  # sample weights divided by 2**scale: totals scaled back
+            with np.errstate(over="ignore"):  # beyond float64: -inf
+                loglik = float(np.ldexp(loglik, scale))
+                for key in ("loglik", "diff_loglik"):
+                    history[key] = np.ldexp(history[key], scale)
+        self.loglik_ = loglik
+        for column in history.values():
             column.flags.writeable = False
-        self.history_ = result.history
+        self.history_ = history
         self._set_fitted(result, problem, data, namespace)
         return self
 

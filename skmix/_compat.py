@@ -178,6 +178,14 @@ def move_to(array, *, xp, device):
     return array
 
 
+WEIGHT_SUM_OVERFLOWS = (
+    "sample_weight: the total weight overflows float64 (got weights up to about "
+    "1e308). Allowed: finite non-negative weights whose sum is finite; rescale "
+    "them (e.g. divide by their maximum), the estimate depends only on their "
+    "ratios."
+)
+
+
 def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
     """Validated sample weights: float, shape ``(n_samples,)``, finite, >= 0,
     not all zero.

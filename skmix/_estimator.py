@@ -14,7 +14,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _array_api as array_api
 from ._array_api import array_api_namespace
 from ._base import WARM_START_MARGIN, _BaseKnownMixture
-from ._compat import check_same_namespace, check_sample_weight, get_namespace
+from ._compat import (
+    WEIGHT_SUM_OVERFLOWS,
+    check_same_namespace,
+    check_sample_weight,
+    get_namespace,
+)
 from ._components import check_not_strings
 from ._dask import (
     check_dask_sample_weight,
@@ -373,12 +378,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
             X, means, sigma, sample_weight, namespace, verbose=self.verbose
         )
         if not math.isfinite(summary.weight):
-            raise ValueError(
-                "sample_weight: the total weight overflows float64 (got weights up "
-                "to about 1e308). Allowed: finite non-negative weights whose sum is "
-                "finite; rescale them (e.g. divide by their maximum), the estimate "
-                "depends only on their ratios."
-            )
+            raise ValueError(WEIGHT_SUM_OVERFLOWS)
         if summary.weight <= 0:
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."

@@ -85,12 +85,16 @@ def simplex_stderr(problem, weights):
 
     One pass for the information's columns on the support and its diagonal
     (:meth:`skmix._problem.Problem.information`), then
-    :func:`weights_stderr`.
+    :func:`weights_stderr`. The information of sample weights divided by
+    ``2**problem.weight_scale`` is scaled back (the errors by the square
+    root).
     """
     support = np.flatnonzero(weights > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         H_cols, diag = problem.information(support)
-    return weights_stderr(weights, H_cols, diag, support)
+    stderr = weights_stderr(weights, H_cols, diag, support)
+    scale = getattr(problem, "weight_scale", 0)
+    return stderr * 2.0 ** (-scale / 2) if scale else stderr
 
 
 def face_covariance(H_face):

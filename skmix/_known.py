@@ -13,7 +13,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import array_api_namespace, float_dtype
 from ._base import _BaseKnownMixture
-from ._compat import _convert_to_numpy, check_same_namespace, check_sample_weight
+from ._compat import (
+    WEIGHT_SUM_OVERFLOWS,
+    _convert_to_numpy,
+    check_same_namespace,
+    check_sample_weight,
+)
 from ._components import (
     ComponentsParamMixin,
     check_components,
@@ -237,11 +242,16 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         # components' (scipy) need NumPy
         return self._precomputed()
 
-    def _log_density(self, X, reset, with_row_max=False, predict=False):
+    def _log_density(
+        self, X, reset, with_row_max=False, predict=False, sample_weight=None
+    ):
         """Validate X; return its (n, K) log-density matrix (NumPy).
 
         With ``with_row_max``, also the row maxima (from the check). With
         ``predict``, rows of -inf only (samples outside every support) pass.
+        With ``sample_weight``, returns ``(A, row_max, sample_weight)``: the
+        weights checked, rows of weight 0 left out before the log-density
+        check (their log-densities are not looked at).
         """
         check_not_strings(X)
         check = _check_for_predictions if predict else check_log_density
@@ -255,15 +265,26 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
                     ensure_all_finite=False,
                 )
             check_width(X.shape[1], None, None, precomputed=True)
-            m = check(X, "X (precomputed log-densities)")
-            A = np.asarray(X, dtype=np.float64)
+            A, what = X, "X (precomputed log-densities)"
         else:
             adapters, dim = check_components(self._components_of(reset))
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             check_width(X.shape[1], dim, len(adapters), precomputed=False)
             A = log_density_matrix(adapters, X)
-            m = check(A, "the components' log-densities of X")
-        return (A, m) if with_row_max else A
+            what = "the components' log-densities of X"
+        if sample_weight is None:
+            m = check(A, what)
+            A = np.asarray(A, dtype=np.float64)
+            return (A, m) if with_row_max else A
+        sample_weight = check_sample_weight(sample_weight, A.shape[0])
+        rows = sample_weight > 0
+        if rows.all():
+            m = check(A, what)
+        else:
+            # (the rows left out checked as zeros: errors name the sample)
+            m = check(np.where(rows[:, None], A, 0.0), what)[rows]
+            A, sample_weight = A[rows], sample_weight[rows]
+        return np.asarray(A, dtype=np.float64), m, sample_weight
 
     # -- fit ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -283,7 +304,9 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             Non-negative weight of each sample (None: all 1): the
             log-likelihood is ``sum_i s_i log p(x_i)``, so integer weights
             are the same as repeated samples and weight 0 as leaving a
-            sample out.
+            sample out (its log-densities may then all be -inf). Only the
+            ratios matter: weights near float64's limit are rescaled
+            exactly (by a power of two) before the solver runs.
 
         Returns
         -------
@@ -300,9 +323,12 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         return self
 
     def _from_numpy(self, X, sample_weight, reset):
-        A, row_max = self._log_density(X, reset=reset, with_row_max=True)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, A.shape[0])
+        if sample_weight is None:
+            A, row_max = self._log_density(X, reset=reset, with_row_max=True)
+        else:  # rows of weight 0 are left out, before any check
+            A, row_max, sample_weight = self._log_density(
+                X, reset=reset, sample_weight=sample_weight
+            )
             if np.all(sample_weight == 1.0):
                 sample_weight = None
         return DenseProblem(A, sample_weight, row_max)
@@ -332,6 +358,8 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         if sample_weight is not None:
             sample_weight = check_dask_sample_weight(sample_weight, X)
         problem = dask_problem(A, sample_weight)
+        if not math.isfinite(problem.total):
+            raise ValueError(WEIGHT_SUM_OVERFLOWS)
         if not problem.total > 0:
             raise ValueError("sample_weight must have a positive sum; got 0.")
         return problem
@@ -430,9 +458,12 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             X = _convert_to_numpy(X, namespace[0])
             if sample_weight is not None:
                 sample_weight = _convert_to_numpy(sample_weight, namespace[0])
-        A, row_max = self._log_density(X, reset=False, with_row_max=True)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, A.shape[0])
+        if sample_weight is None:
+            A, row_max = self._log_density(X, reset=False, with_row_max=True)
+        else:
+            A, row_max, sample_weight = self._log_density(
+                X, reset=False, sample_weight=sample_weight
+            )
         problem = DenseProblem(A, sample_weight, row_max)
         w = self._host(self.weights_)
         w_hat = maximum(problem, w, self.max_iter, fitted_gap=self.kkt_gap_)

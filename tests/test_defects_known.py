@@ -108,3 +108,48 @@ def test_set_params_components_needs_a_refit():
     assert abs(Xs.mean() - (2 * est.weights_[1])) < 0.3
     est.fit(X)  # the next fit takes the new components
     assert est.weights_.shape == (3,)
+
+
+# -- sample weights -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sqp", "em"])
+def test_huge_sample_weights_give_the_unweighted_maximum(solver):
+    # equal weights change nothing but the totals (scaled by the weight)
+    ref = KnownComponentsMixture(solver=solver).fit(A)
+    for each in (2e306, 1e307):  # the second: a sum beyond float64
+        est = KnownComponentsMixture(solver=solver).fit(
+            A, sample_weight=np.full(len(A), each)
+        )
+        np.testing.assert_allclose(est.weights_, ref.weights_, rtol=1e-12, atol=1e-15)
+        assert est.converged_ and est.kkt_gap_ <= max(ref.kkt_gap_, 1e-12) * 10
+        # information scales with the weight: stderr with its square root
+        np.testing.assert_allclose(
+            est.weights_stderr_, ref.weights_stderr_ / np.sqrt(each), rtol=1e-9
+        )
+        expected = ref.loglik_ * each
+        assert est.loglik_ == pytest.approx(expected, rel=1e-12) or (
+            not np.isfinite(expected) and est.loglik_ == expected
+        )
+
+
+def test_weight_zero_leaves_a_row_of_minus_inf_out():
+    bad = np.vstack([A, np.full((1, 3), -np.inf)])
+    s = np.r_[np.ones(len(A)), 0.0]
+    for solver in ("sqp", "em"):
+        est = KnownComponentsMixture(solver=solver).fit(bad, sample_weight=s)
+        ref = KnownComponentsMixture(solver=solver).fit(A)
+        np.testing.assert_array_equal(est.weights_, ref.weights_)
+        assert est.loglik_ == ref.loglik_
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.uniform(0, 2, 100), 7.0].reshape(-1, 1)
+    comps = [uniform(0, 1), uniform(1, 1)]
+    s = np.r_[np.ones(100), 0.0]
+    est = KnownComponentsMixture(comps).fit(X, sample_weight=s)
+    ref = KnownComponentsMixture(comps).fit(X[:100])
+    np.testing.assert_array_equal(est.weights_, ref.weights_)
+    with pytest.raises(ValueError, match="sample 100 has density 0"):
+        KnownComponentsMixture(comps).fit(X)
+    s = np.r_[0.0, np.ones(100)]  # errors name the sample in X
+    with pytest.raises(ValueError, match="sample 100 has density 0"):
+        KnownComponentsMixture(comps).fit(X, sample_weight=s)
