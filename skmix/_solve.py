@@ -436,6 +436,15 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         pruned /= pruned.sum()
         log_d_pruned = problem.try_point(pruned, min_ratio=0.5)
         if log_d_pruned is not None:
+            # part of the last EM iteration's step (so that diff_loglik adds
+            # up to the rise of loglik, and n_iter is that of the backends
+            # that never prune); a row of its own after no EM step
+            if path.n_iter:
+                path.points[-1] = pruned
+                path.diff[-1] += log_d_pruned - path.log_d[-1]
+                path.log_d[-1] = log_d_pruned
+            else:
+                path.record(pruned, log_d_pruned, log_d_pruned - log_d)
             x, log_d = pruned, log_d_pruned
             g = problem.gradient()
     converged, status = False, MAX_ITER
