@@ -37,7 +37,8 @@ TwoGaussianMixturePi, whose point is ``pi``, overrides them): the first
 point ``_init_point(problem)`` (``weights_init`` or 1 / K) and
 ``_warm_point()`` (the previous weights, moved inside the simplex),
 ``_set_fitted(result, problem, data, namespace)`` (``weights_stderr_`` and
-``kkt_gap_``), ``_wald_interval(alpha)`` and ``_convergence_message(result)``.
+``kkt_gap_``), ``_wald_interval(alpha)`` and ``_convergence_message(result,
+problem)``.
 A ``solver_options`` parameter, where the estimator has one, is checked by
 :func:`skmix._solve.check_solver_options` and passed to the solver.
 """
@@ -99,6 +100,17 @@ def check_alpha(alpha):
             "alpha is one minus the confidence level (alpha=0.05 for a 95% "
             "interval). Allowed: 0 < alpha <= 0.5."
         )
+
+
+def _rule_gain(result, problem=None):
+    """The last gain as the stopping rule of ``problem`` sees it: in units of
+    the smallest sample weight where that is not 1 (None: as it is)."""
+    gain = result.history["diff_loglik"][-1]
+    unit = 1.0 if problem is None else getattr(problem, "min_weight", 1.0)
+    if unit == 1.0:
+        return f"{gain:.3g}"
+    with np.errstate(over="ignore"):
+        return f"{gain / unit:.3g} in units of the smallest sample weight"
 
 
 class _BaseKnownMixture(DensityMixin, BaseEstimator):
@@ -184,7 +196,9 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
                 options=options,
             )
         if not result.converged:
-            warn_at_caller(self._convergence_message(result), ConvergenceWarning)
+            warn_at_caller(
+                self._convergence_message(result, problem), ConvergenceWarning
+            )
         self.weights_ = self._in_namespace(result.weights, namespace)
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
@@ -253,14 +267,16 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
             )
         return w / w.sum()
 
-    def _convergence_message(self, result):
+    def _convergence_message(self, result, problem):
         """The text of the ConvergenceWarning."""
+        em = self.solver == "em"
         return (
             f"solver={self.solver!r} did not converge in max_iter="
             f"{self.max_iter} iterations (last gain of the log-likelihood "
-            f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
-            f"{result.kkt_gap:.3g}). Increase max_iter"
-            + (" or tol." if self.solver == "em" else ".")
+            f"{_rule_gain(result, problem if em else None)}"
+            + (f", not below tol={self.tol}" if em else "")
+            + f"; KKT gap {result.kkt_gap:.3g}). Increase max_iter"
+            + (" or tol." if em else ".")
         )
 
     def _set_fitted(self, result, problem, data, namespace):

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api as array_api
 from ._array_api import array_api_namespace
-from ._base import WARM_START_MARGIN, _BaseKnownMixture
+from ._base import WARM_START_MARGIN, _BaseKnownMixture, _rule_gain
 from ._compat import (
     WEIGHT_SUM_OVERFLOWS,
     check_same_namespace,
@@ -399,12 +399,12 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
     def _warm_point(self):
         return min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
 
-    def _convergence_message(self, result):
+    def _convergence_message(self, result, problem):
         return (
             f"{self.solver!r} did not converge in max_iter={self.max_iter} "
             "iterations: the "
             f"last increase of the log-likelihood, "
-            f"{result.history['diff_loglik'][-1]:.3g}, is not below "
+            f"{_rule_gain(result, problem)}, is not below "
             f"tol={self.tol}. Increase max_iter or tol."
         )
 

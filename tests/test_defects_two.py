@@ -4,8 +4,12 @@ Expected values are computed in the tests (differences of the recorded
 log-likelihoods, closed forms), never read back from the estimator.
 """
 
+import warnings
+
 import numpy as np
+import pytest
 from scipy.stats import norm
+from sklearn.exceptions import ConvergenceWarning
 
 from skmix import KnownComponentsMixture
 
@@ -34,3 +38,33 @@ def test_sqp_history_diffs_add_up_to_the_loglik():
         ll = [logsumexp(A + np.log(w), axis=1).sum() for w in W]
     np.testing.assert_allclose(h["loglik"], ll, rtol=1e-10)
     assert est.n_iter_ == len(h["loglik"]) - 1
+
+
+def test_em_with_tol_zero_stops_at_a_fixed_point():
+    # one component explains every sample: EM is at the maximum from the start
+    A = np.column_stack([np.zeros(20), np.full((20, 2), -np.inf)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = KnownComponentsMixture(
+            solver="em", tol=0.0, max_iter=50, weights_init=[1.0, 0.0, 0.0]
+        ).fit(A)
+    assert est.converged_ and est.n_iter_ == 1 and est.kkt_gap_ == 0.0
+    # two identical columns at equal weights: EM's step is the identity
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = KnownComponentsMixture(solver="em", tol=0.0, max_iter=50).fit(
+            np.zeros((5, 2))
+        )
+    assert est.converged_ and est.n_iter_ == 1
+
+
+def test_em_convergence_warning_reports_the_rule_s_gain():
+    A = np.random.default_rng(0).normal(size=(60, 3))
+    s = np.full(60, 1e-3)
+    with pytest.warns(ConvergenceWarning) as record:
+        est = KnownComponentsMixture(solver="em", max_iter=3).fit(A, sample_weight=s)
+    # the rule compares gain / smallest weight with tol
+    rule_gain = est.history_["diff_loglik"][-1] / 1e-3
+    assert f"{rule_gain:.3g} in units of the smallest sample weight" in str(
+        record[0].message
+    )
