@@ -85,11 +85,18 @@ def simplex_stderr(problem, weights):
 
     One pass for the information's columns on the support and its diagonal
     (:meth:`skmix._problem.Problem.information`), then
-    :func:`weights_stderr`. The information of sample weights divided by
+    :func:`weights_stderr`; all ``inf`` without them when the support has
+    more than ``n + 1`` weights (the information has rank at most ``n``).
+    The information of sample weights divided by
     ``2**problem.weight_scale`` is scaled back (the errors by the square
     root).
     """
     support = np.flatnonzero(weights > 0)
+    if len(support) - 1 > getattr(problem, "n", math.inf):
+        # the information, a sum of n rank-one terms, is singular on the
+        # face of the support: every stderr is inf, with no pass and no
+        # eigendecomposition (EM with K = 2000, n = 50 spent 3 s finding it)
+        return np.full(len(weights), np.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
         H_cols, diag = problem.information(support)
     stderr = weights_stderr(weights, H_cols, diag, support)

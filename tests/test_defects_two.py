@@ -68,3 +68,26 @@ def test_em_convergence_warning_reports_the_rule_s_gain():
     assert f"{rule_gain:.3g} in units of the smallest sample weight" in str(
         record[0].message
     )
+
+
+def test_no_eigendecomposition_when_the_information_has_rank_below_the_face(
+    monkeypatch,
+):
+    # n = 10 samples, EM keeps all K = 300 weights positive: the information
+    # (rank <= 10) is singular on the face of the support, every stderr inf
+    x = np.random.default_rng(0).normal(0, 1, 10)
+    A = norm.logpdf(x[:, None], np.linspace(-4, 4, 300)[None, :], 1.0)
+    calls = []
+    eigh = np.linalg.eigh
+
+    def counting(a, *args, **kwargs):
+        calls.append(np.shape(a))
+        return eigh(a, *args, **kwargs)
+
+    monkeypatch.setattr(np.linalg, "eigh", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = KnownComponentsMixture(solver="em", max_iter=20).fit(A)
+    assert (est.weights_ > 0).sum() - 1 > len(x)
+    assert np.isinf(est.weights_stderr_).all()
+    assert not [c for c in calls if c[0] > len(x)]
