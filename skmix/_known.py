@@ -9,7 +9,11 @@ from scipy.special import logsumexp
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._array_api import array_api_namespace, float_dtype
 from ._base import _BaseKnownMixture
@@ -653,14 +657,20 @@ def _check_for_predictions(A, what):
         check_log_density(A, what)  # raises, naming the sample
 
 
+_NAME = "KnownComponentsMixture"  # in sklearn's message for NaN in X
+
+
 def _block_log_density(X, adapters):
     """The components' log-densities of a block of rows (dask)."""
-    return log_density_matrix(adapters, np.asarray(X, dtype=np.float64))
+    X = np.asarray(X, dtype=np.float64)
+    _assert_all_finite(X, input_name="X", estimator_name=_NAME)  # as NumPy X
+    return log_density_matrix(adapters, X)
 
 
 def _dask_block(X, function, adapters, weights):
     A = np.asarray(X, dtype=np.float64)
     if adapters is not None:
+        _assert_all_finite(A, input_name="X", estimator_name=_NAME)
         A = log_density_matrix(adapters, A)
     _check_for_predictions(A, "X")
     return function(A, weights, np)

@@ -153,3 +153,27 @@ def test_weight_zero_leaves_a_row_of_minus_inf_out():
     s = np.r_[0.0, np.ones(100)]  # errors name the sample in X
     with pytest.raises(ValueError, match="sample 100 has density 0"):
         KnownComponentsMixture(comps).fit(X, sample_weight=s)
+
+
+# -- dask X with scipy components and NaN / inf -------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_dask_scipy_components_bad_x_message_is_numpy_s(bad):
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 1))
+    comps = [norm(0, 1), norm(2, 1)]
+    X_bad = X.copy()
+    X_bad[7, 0] = bad
+    with pytest.raises(ValueError) as numpy_error:
+        KnownComponentsMixture(comps).fit(X_bad)
+    with pytest.raises(ValueError) as dask_error:
+        KnownComponentsMixture(comps).fit(da.from_array(X_bad, chunks=(10, 1)))
+    assert str(dask_error.value) == str(numpy_error.value)
+    est = KnownComponentsMixture(comps).fit(X)
+    with pytest.raises(ValueError) as numpy_error:
+        est.predict_proba(X_bad)
+    with pytest.raises(ValueError) as dask_error:
+        est.predict_proba(da.from_array(X_bad, chunks=(10, 1))).compute()
+    assert str(dask_error.value) == str(numpy_error.value)
