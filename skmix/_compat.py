@@ -186,7 +186,9 @@ WEIGHT_SUM_OVERFLOWS = (
 )
 
 
-def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
+def check_sample_weight(
+    sample_weight, n_samples, *, xp=None, device=None, allow_all_zero=False
+):
     """Validated sample weights: float, shape ``(n_samples,)``, finite, >= 0,
     not all zero.
 
@@ -197,6 +199,9 @@ def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
         array-likes, or arrays of any Array API namespace.
     n_samples : int
         The number of rows of X.
+    allow_all_zero : bool, default=False
+        Accept weights that are all 0 (a batch of ``partial_fit`` that adds
+        nothing to what was seen).
     xp, device : namespace and device, optional
         Where the result lives (an Array API namespace and device; NumPy,
         float64, by default). The result has that namespace's highest
@@ -266,7 +271,7 @@ def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
         raise ValueError(
             "Negative values in data passed to `sample_weight`; weights must be >= 0."
         )
-    if not bool(xp.any(sample_weight > 0)):
+    if not allow_all_zero and not bool(xp.any(sample_weight > 0)):
         raise ValueError(
             "Sample weights must contain at least one non-zero number; got all zeros."
         )

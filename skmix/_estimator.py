@@ -346,16 +346,21 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         )
         if sample_weight is not None:
             sample_weight = check_dask_sample_weight(sample_weight, X)
-        return self._summarize(X, sample_weight, None, start)
+        return self._summarize(X, sample_weight, None, start, reset)
 
     def _from_array_api(self, X, sample_weight, reset, xp, device):
         start = time.perf_counter()
         X = self._validate_X(X, reset=reset)
         if sample_weight is not None:
+            # (a later batch of partial_fit may weigh nothing)
             sample_weight = check_sample_weight(
-                sample_weight, X.shape[0], xp=xp, device=device
+                sample_weight,
+                X.shape[0],
+                xp=xp,
+                device=device,
+                allow_all_zero=not reset,
             )
-        return self._summarize(X, sample_weight, (xp, device), start)
+        return self._summarize(X, sample_weight, (xp, device), start, reset)
 
     def _from_numpy(self, X, sample_weight, reset):
         start = time.perf_counter()
@@ -366,20 +371,24 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
             X, reset=reset, ensure_all_finite=sample_weight is not None
         )
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            sample_weight = check_sample_weight(
+                sample_weight, X.shape[0], allow_all_zero=not reset
+            )
             if np.all(sample_weight == 1.0):  # the unweighted fit
                 sample_weight = None
-        return self._summarize(X, sample_weight, None, start)
+        return self._summarize(X, sample_weight, None, start, reset)
 
-    def _summarize(self, X, sample_weight, namespace, start):
-        """The summary of validated X and the components: the fit's data."""
+    def _summarize(self, X, sample_weight, namespace, start, reset):
+        """The summary of validated X and the components: the fit's data
+        (``reset``: a fit or partial_fit's first batch, which must weigh
+        something; a later batch may add nothing)."""
         means, sigma = self._components(X.shape[1])
         summary = summarize(
             X, means, sigma, sample_weight, namespace, verbose=self.verbose
         )
         if not math.isfinite(summary.weight):
             raise ValueError(WEIGHT_SUM_OVERFLOWS)
-        if summary.weight <= 0:
+        if summary.weight <= 0 and reset:  # (partial_fit: the total is checked)
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
             )

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 
-from skmix import KnownComponentsMixture
+from skmix import KnownComponentsMixture, TwoGaussianMixturePi, make_mixture
 
 
 def _grid_problem(n=500, seed=0):
@@ -91,3 +91,22 @@ def test_no_eigendecomposition_when_the_information_has_rank_below_the_face(
     assert (est.weights_ > 0).sum() - 1 > len(x)
     assert np.isinf(est.weights_stderr_).all()
     assert not [c for c in calls if c[0] > len(x)]
+
+
+# -- TwoGaussianMixturePi -----------------------------------------------------------
+
+
+def test_partial_fit_with_a_batch_of_zero_weights():
+    X, _ = make_mixture(400, pi=0.3, random_state=0)
+    s = np.r_[np.ones(250), np.zeros(150)]
+    whole = TwoGaussianMixturePi().fit(X, sample_weight=s)
+    assert whole.pi_ == TwoGaussianMixturePi().fit(X[:250]).pi_
+    for solver in ("em", "newton"):
+        est = TwoGaussianMixturePi(solver=solver)
+        est.partial_fit(X[:250])
+        est.partial_fit(X[250:], sample_weight=np.zeros(150))
+        ref = TwoGaussianMixturePi(solver=solver).fit(X[:250])
+        assert est.pi_ == pytest.approx(ref.pi_, abs=1e-13)
+        assert est.n_iter_ == ref.n_iter_
+    with pytest.raises(ValueError, match="non-zero"):  # nothing seen at all
+        TwoGaussianMixturePi().partial_fit(X[:5], sample_weight=np.zeros(5))
