@@ -128,7 +128,16 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         at ``pi_`` (``s_i`` the sample weights). On the boundary (``pi_`` 0
         or 1) it is still that curvature, but it is no standard error there:
         the estimate is not asymptotically normal at a boundary; use the
-        profile interval of :meth:`confidence_interval`.
+        profile interval of :meth:`confidence_interval`. ``inf`` where the
+        data carry no information on pi (``I`` at most 1e-13 times the total
+        weight: components the samples cannot tell apart), as
+        :attr:`KnownComponentsMixture.weights_stderr_`. A fit on a single
+        sample warns.
+
+    n_samples_seen_ : int
+        Number of samples of positive weight the fit used: those of ``fit``,
+        or of all the batches of :meth:`partial_fit` (a count, as
+        scikit-learn's ``n_samples_seen_``, not the sum of the weights).
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -423,7 +432,16 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         # plain tuples: sklearn's Array API checks want array attributes in
         # the input's namespace, and these are host-side parameters
         self._components_fit = (_nested_tuple(means), _nested_tuple(sigma))
-        self.pi_stderr_ = standard_error(problem.information(self.pi_))
+        self.pi_stderr_ = standard_error(problem.information(self.pi_), summary.weight)
+        self.n_samples_seen_ = int(summary.count)
+        if summary.count < 2:
+            _warn_at_caller(
+                f"One sample (of positive weight) only: pi_ = {self.pi_:.3g} and "
+                f"pi_stderr_ = {self.pi_stderr_:.3g} carry no useful information "
+                "(the maximum of one sample's likelihood lies on the boundary; "
+                "the standard error is no measure of it).",
+                UserWarning,
+            )
         # the summary of the training data (a few tens of KB, immutable):
         # intervals and partial_fit work from it
         self._summary = summary

@@ -110,3 +110,27 @@ def test_partial_fit_with_a_batch_of_zero_weights():
         assert est.n_iter_ == ref.n_iter_
     with pytest.raises(ValueError, match="non-zero"):  # nothing seen at all
         TwoGaussianMixturePi().partial_fit(X[:5], sample_weight=np.zeros(5))
+
+
+@pytest.mark.parametrize("offset", [1e-300, 1e-9])
+def test_stderr_is_inf_where_the_data_cannot_tell_the_components_apart(offset):
+    # the information sum s ((f0 - f1) / p)^2 is about n * offset^2 (the
+    # log-odds is x * offset): far below rounding of the weights' own
+    X, _ = make_mixture(500, pi=0.3, random_state=0)
+    info = np.sum((X[:, 0] * offset) ** 2)  # (f0 - f1) / p ~ log-odds at pi 1/2
+    assert info < 1e-13 * len(X)
+    two = TwoGaussianMixturePi(means=(0.0, offset)).fit(X)
+    known = KnownComponentsMixture([norm(0, 1), norm(offset, 1)], solver="em").fit(X)
+    assert two.pi_stderr_ == np.inf
+    assert np.all(known.weights_stderr_ == np.inf)
+
+
+def test_single_sample_warns_and_n_samples_seen():
+    with pytest.warns(UserWarning, match="One sample"):
+        est = TwoGaussianMixturePi().fit([[0.3]])
+    assert est.n_samples_seen_ == 1
+    X, _ = make_mixture(300, pi=0.3, random_state=1)
+    s = np.r_[np.zeros(10), np.full(290, 2.5)]
+    assert TwoGaussianMixturePi().fit(X, sample_weight=s).n_samples_seen_ == 290
+    est = TwoGaussianMixturePi().partial_fit(X[:100]).partial_fit(X[100:])
+    assert est.n_samples_seen_ == 300
