@@ -276,3 +276,33 @@ def check_sample_weight(
             "Sample weights must contain at least one non-zero number; got all zeros."
         )
     return sample_weight
+
+
+def check_not_1d(X):
+    """ValueError, short and with the reshape hint, for a 1-D X.
+
+    scikit-learn's own message prints the whole array (30 lines for a long
+    one); this one gives the shape.
+
+    Examples
+    --------
+    >>> from skmix._compat import check_not_1d
+    >>> check_not_1d([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected 2D array X of shape (n_samples, n_features), got a 1D
+    array of shape (2,). Reshape your data with X.reshape(-1, 1) ...
+    """
+    shape = getattr(X, "shape", None)
+    if shape is None and isinstance(X, (list, tuple)):
+        try:
+            shape = np.shape(X)
+        except ValueError:  # ragged: left to scikit-learn's validation
+            return
+    if shape is not None and len(shape) == 1:
+        raise ValueError(
+            "Expected 2D array X of shape (n_samples, n_features), got a 1D "
+            f"array of shape {tuple(shape)}. Reshape your data with "
+            "X.reshape(-1, 1) if it has a single feature, or X.reshape(1, -1) "
+            "if it is a single sample."
+        )

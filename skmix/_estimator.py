@@ -16,6 +16,7 @@ from ._array_api import array_api_namespace
 from ._base import WARM_START_MARGIN, _BaseKnownMixture, _rule_gain
 from ._compat import (
     WEIGHT_SUM_OVERFLOWS,
+    check_not_1d,
     check_same_namespace,
     check_sample_weight,
     get_namespace,
@@ -225,6 +226,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
 
     def _validate_X(self, X, reset, ensure_all_finite=True):
         check_not_strings(X)
+        check_not_1d(X)
         # sklearn's finite check sums X first; with values near the float64
         # limits and an inf that sum is inf - inf: a spurious RuntimeWarning
         # before the ValueError it then raises

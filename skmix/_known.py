@@ -1,6 +1,7 @@
 """KnownComponentsMixture: the weights of K known mixture components."""
 
 import math
+import time
 from numbers import Integral
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from ._base import _BaseKnownMixture
 from ._compat import (
     WEIGHT_SUM_OVERFLOWS,
     _convert_to_numpy,
+    check_not_1d,
     check_same_namespace,
     check_sample_weight,
 )
@@ -36,6 +38,7 @@ from ._known_backends import array_api_problem, dask_problem
 from ._problem import DenseProblem
 from ._simplex_profile import maximum, profile_intervals
 from ._solve import fit_em, fit_sqp
+from ._warnings import warn_at_caller
 
 
 class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
@@ -258,6 +261,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         check (their log-densities are not looked at).
         """
         check_not_strings(X)
+        check_not_1d(X)
         check = _check_for_predictions if predict else check_log_density
         if self._precomputed(fitted=not reset):
             with np.errstate(invalid="ignore", over="ignore"):
@@ -274,7 +278,13 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             adapters, dim = check_components(self._components_of(reset))
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             check_width(X.shape[1], dim, len(adapters), precomputed=False)
+            start = time.perf_counter()
             A = log_density_matrix(adapters, X)
+            if self.verbose and reset:
+                print(
+                    f"Log-densities of {A.shape[0]} samples under {A.shape[1]} "
+                    f"components in {time.perf_counter() - start:.3f} s"
+                )
             what = "the components' log-densities of X"
         if sample_weight is None:
             m = check(A, what)
@@ -327,14 +337,22 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         return self
 
     def _from_numpy(self, X, sample_weight, reset):
-        if sample_weight is None:
-            A, row_max = self._log_density(X, reset=reset, with_row_max=True)
-        else:  # rows of weight 0 are left out, before any check
-            A, row_max, sample_weight = self._log_density(
-                X, reset=reset, sample_weight=sample_weight
-            )
-            if np.all(sample_weight == 1.0):
-                sample_weight = None
+        try:
+            if sample_weight is None:
+                A, row_max = self._log_density(X, reset=reset, with_row_max=True)
+            else:  # rows of weight 0 are left out, before any check
+                A, row_max, sample_weight = self._log_density(
+                    X, reset=reset, sample_weight=sample_weight
+                )
+        except ValueError as exc:
+            if self.components is None and "precomputed" in str(exc):
+                raise ValueError(f"{exc} {_NONE_MEANS_PRECOMPUTED}") from None
+            raise
+        if self._precomputed():
+            _warn_if_likelihoods(A, row_max)
+        _warn_if_identical_columns(A)
+        if sample_weight is not None and np.all(sample_weight == 1.0):
+            sample_weight = None
         return DenseProblem(A, sample_weight, row_max)
 
     def _from_dask(self, X, sample_weight, reset):
@@ -370,6 +388,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 
     def _from_array_api(self, X, sample_weight, reset, xp, device):
         """Validate Array API X; the problem computed in its namespace."""
+        check_not_1d(X)
         with np.errstate(invalid="ignore", over="ignore"):
             X = validate_data(self, X, reset=reset, ensure_all_finite=False)
         check_width(X.shape[1], None, None, precomputed=True)
@@ -591,6 +610,55 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 
 # Per-sample computations of the prediction methods, on a block of
 # log-densities A (n, K) and the weights, in namespace xp (NumPy by default).
+
+
+_NONE_MEANS_PRECOMPUTED = (
+    "(components=None means 'precomputed': X is read as the (n_samples, K) "
+    "matrix of log-densities; to fit samples, pass the densities, e.g. "
+    "components=[norm(0, 1), norm(2, 1)].)"
+)
+
+
+def _warn_if_likelihoods(A, row_max):
+    """Warn when precomputed X looks like likelihoods, not log-densities.
+
+    mixsqp's matrix L holds likelihoods with each row scaled to a maximum of
+    1: passed as log-densities, every entry is in [0, 1] and every row's
+    maximum is exactly 1 (log-densities of that pattern would be densities
+    between 1 and e with the largest of each row exactly e).
+    """
+    ones = row_max.size and row_max.min() == 1.0 and row_max.max() == 1.0
+    if ones and A.min() >= 0.0:
+        warn_at_caller(
+            "X (precomputed log-densities) looks like likelihoods: every "
+            "entry is in [0, 1] and every row's maximum is exactly 1, the "
+            "pattern of mixsqp's matrix L. KnownComponentsMixture reads X as "
+            "log-densities log f_k(x_i); pass np.log(L) if X holds "
+            "likelihoods.",
+            UserWarning,
+        )
+
+
+def _warn_if_identical_columns(A, head=256):
+    """Warn when two components give the same log-density at every sample
+    (only the sum of their weights is then identified)."""
+    K = A.shape[1]
+    if K < 2 or not A.shape[0]:
+        return
+    _, first, inverse = np.unique(
+        A[:head].T, axis=0, return_index=True, return_inverse=True
+    )
+    rep = first[np.reshape(inverse, -1)]
+    for j in np.flatnonzero(rep != np.arange(K)):
+        i = int(rep[j])
+        if np.array_equal(A[:, i], A[:, j]):
+            warn_at_caller(
+                f"components {i} and {int(j)} have the same log-density at every "
+                "sample: only the sum of their weights is identified (their "
+                "weights_stderr_ are inf). Remove one of them.",
+                UserWarning,
+            )
+            return
 
 
 def _row_max(A, xp):

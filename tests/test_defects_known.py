@@ -4,6 +4,8 @@ Every expected value is computed in the test (closed forms, log-space
 transcriptions), never taken from the estimator.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import logsumexp
@@ -177,3 +179,66 @@ def test_dask_scipy_components_bad_x_message_is_numpy_s(bad):
     with pytest.raises(ValueError) as dask_error:
         est.predict_proba(da.from_array(X_bad, chunks=(10, 1))).compute()
     assert str(dask_error.value) == str(numpy_error.value)
+
+
+# -- new-user frictions ---------------------------------------------------------------
+
+
+def test_likelihoods_passed_as_log_densities_warn():
+    # mixsqp's L: likelihoods, each row scaled to a maximum of 1
+    L = np.exp(A - A.max(axis=1, keepdims=True))
+    with pytest.warns(UserWarning, match="looks like likelihoods"):
+        KnownComponentsMixture("precomputed").fit(L)
+    with warnings.catch_warnings():  # log-densities do not warn
+        warnings.simplefilter("error", UserWarning)
+        KnownComponentsMixture("precomputed").fit(np.log(L))
+        KnownComponentsMixture("precomputed").fit(L * 0.5)  # maxima 0.5
+
+
+def test_no_components_says_it_means_precomputed():
+    with pytest.raises(ValueError, match="components=None means 'precomputed'"):
+        KnownComponentsMixture().fit(np.zeros((5, 1)))
+    with pytest.raises(ValueError, match="components=None means 'precomputed'"):
+        KnownComponentsMixture().fit(np.full((5, 2), -np.inf))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: KnownComponentsMixture([norm(0, 1), norm(2, 1)]),
+        lambda: __import__("skmix").TwoGaussianMixturePi(),
+    ],
+)
+def test_1d_x_short_message_with_reshape_hint(make):
+    x = np.linspace(0, 1, 1000)
+    with pytest.raises(ValueError) as error:
+        make().fit(x)
+    message = str(error.value)
+    assert "X.reshape(-1, 1)" in message and "(1000,)" in message
+    assert len(message) < 300  # not the array
+    est = make().fit(x.reshape(-1, 1))
+    with pytest.raises(ValueError, match="reshape"):
+        est.predict(x)
+
+
+def test_identical_components_warn():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 1))
+    with pytest.warns(UserWarning, match="components 0 and 2 have the same"):
+        KnownComponentsMixture([norm(0, 1), norm(2, 1), norm(0, 1)]).fit(X)
+    B = np.column_stack([A, A[:, 1]])
+    B[300:, 3] -= 1  # (no row 300: still identical)
+    with pytest.warns(UserWarning, match="components 1 and 3 have the same"):
+        KnownComponentsMixture().fit(B)
+    C = np.column_stack([A, A[:, 1]])
+    C[-1, 3] -= 1e-12  # differ in one sample: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        KnownComponentsMixture().fit(C)
+
+
+def test_verbose_reports_the_density_evaluation(capsys):
+    X = np.random.default_rng(6).normal(size=(50, 1))
+    KnownComponentsMixture([norm(0, 1), norm(2, 1)], verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "Log-densities of 50 samples under 2 components in" in out

@@ -40,6 +40,7 @@ def test_sqp_history_diffs_add_up_to_the_loglik():
     assert est.n_iter_ == len(h["loglik"]) - 1
 
 
+@pytest.mark.filterwarnings("ignore:components .* have the same:UserWarning")
 def test_em_with_tol_zero_stops_at_a_fixed_point():
     # one component explains every sample: EM is at the maximum from the start
     A = np.column_stack([np.zeros(20), np.full((20, 2), -np.inf)])
@@ -112,6 +113,7 @@ def test_partial_fit_with_a_batch_of_zero_weights():
         TwoGaussianMixturePi().partial_fit(X[:5], sample_weight=np.zeros(5))
 
 
+@pytest.mark.filterwarnings("ignore:components 0 and 1 have the same:UserWarning")
 @pytest.mark.parametrize("offset", [1e-300, 1e-9])
 def test_stderr_is_inf_where_the_data_cannot_tell_the_components_apart(offset):
     # the information sum s ((f0 - f1) / p)^2 is about n * offset^2 (the
