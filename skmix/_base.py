@@ -181,9 +181,11 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
             return self._warm_point()
         return self._init_point(problem)
 
-    def _fit_problem(self, problem, data, namespace, options):
-        """Run the solver on ``problem``; set the fitted attributes."""
-        x0 = self._start_point(problem)
+    def _fit_problem(self, problem, data, namespace, options, x0=None):
+        """Run the solver on ``problem`` (from ``x0``, default
+        ``_start_point``); set the fitted attributes."""
+        if x0 is None:
+            x0 = self._start_point(problem)
         # one BLAS thread: the solver's products are per row block (a second
         # thread never helps them and busy-waits on a loaded machine)
         with fit_blas_threads(problem):

@@ -3,7 +3,7 @@
 import math
 import time
 from numbers import Integral
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from scipy.special import logsumexp
@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ._array_api import array_api_namespace, float_dtype
-from ._base import _BaseKnownMixture
+from ._base import WARM_START_MARGIN, _BaseKnownMixture
 from ._compat import (
     WEIGHT_SUM_OVERFLOWS,
     _convert_to_numpy,
@@ -35,7 +35,7 @@ from ._components import (
 )
 from ._dask import check_dask_sample_weight, is_dask_array
 from ._known_backends import array_api_problem, dask_problem
-from ._problem import DenseProblem
+from ._problem import DenseProblem, StartDensityZero
 from ._simplex_profile import maximum, profile_intervals
 from ._solve import fit_em, fit_sqp
 from ._warnings import warn_at_caller
@@ -66,7 +66,11 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 
     weights_init : array-like of shape (K,), default=None
         Starting weights, on the simplex (None: ``1 / K`` each). EM cannot
-        move a weight away from 0.
+        move a weight away from 0. A start whose zero weights leave some
+        sample a mixture density below float64's range relative to its
+        largest component density (positive, but ``e**-800`` of it) is
+        moved 1e-6 inside the simplex by ``"sqp"``, whose maximum does not
+        depend on the start; EM then raises.
 
     solver : {"sqp", "em"}, default="sqp"
         ``"sqp"``: an active-set sequential quadratic programming method in
@@ -353,7 +357,36 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         _warn_if_identical_columns(A)
         if sample_weight is not None and np.all(sample_weight == 1.0):
             sample_weight = None
-        return DenseProblem(A, sample_weight, row_max)
+        # the log-densities stay with the data (for the start's check in
+        # log space, _fit_problem); the solver sees the scaled matrix
+        return _InMemory(A, sample_weight, row_max)
+
+    def _problem(self, data):
+        if isinstance(data, _InMemory):
+            return DenseProblem(data.A, data.sample_weight, data.row_max)
+        return data
+
+    def _fit_problem(self, problem, data, namespace, options, x0=None):
+        try:
+            return super()._fit_problem(problem, data, namespace, options, x0)
+        except StartDensityZero:
+            w0 = self._start_point(problem)
+            if not isinstance(data, _InMemory) or not _positive_in_log_space(
+                data.A, w0
+            ):
+                raise  # a density of 0 indeed
+            if self.solver == "em":
+                raise ValueError(
+                    "weights_init leaves some samples a mixture density below "
+                    "float64's range relative to their largest component density "
+                    "(their components of positive weight are about e**-745 "
+                    "times less likely than one of weight 0): EM cannot move a "
+                    "weight away from 0; give those components a positive weight "
+                    "or use solver='sqp'."
+                ) from None
+        # the maximum does not depend on the start: moved inside the simplex
+        w0 = (w0 + WARM_START_MARGIN) / (1.0 + WARM_START_MARGIN * w0.size)
+        return super()._fit_problem(problem, data, namespace, options, w0)
 
     def _from_dask(self, X, sample_weight, reset):
         """Validate a dask X lazily; the problem on its persisted row chunks."""
@@ -610,6 +643,24 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 
 # Per-sample computations of the prediction methods, on a block of
 # log-densities A (n, K) and the weights, in namespace xp (NumPy by default).
+
+
+class _InMemory(NamedTuple):
+    """The data of a fit in memory: checked log-densities (rows of weight 0
+    left out), sample weights (None: all 1) and row maxima."""
+
+    A: np.ndarray
+    sample_weight: np.ndarray | None
+    row_max: np.ndarray
+
+
+def _positive_in_log_space(A, w):
+    """Whether every row has a positive mixture density at ``w``, computed
+    in log space (``L w`` may underflow where the density is positive)."""
+    support = w > 0
+    with np.errstate(divide="ignore"):
+        log_p = logsumexp(A[:, support] + np.log(w[support]), axis=1)
+    return bool(np.all(log_p > -np.inf))
 
 
 _NONE_MEANS_PRECOMPUTED = (

@@ -192,6 +192,11 @@ class OneParameterProblem(EMProblem, Protocol):
         """The observed information at ``pi``."""
 
 
+class StartDensityZero(ValueError):
+    """The starting weights give a sample a mixture density of 0 (in float:
+    ``L w`` may underflow where the density is positive)."""
+
+
 def rescaled_weights(sample_weight):
     """Weights divided by a power of two near their maximum, and its exponent.
 
@@ -240,7 +245,7 @@ class SimplexProblem:
         with np.errstate(divide="ignore", invalid="ignore"):
             log_d = self.start(w)
         if not math.isfinite(log_d):
-            raise ValueError(
+            raise StartDensityZero(
                 "The starting weights give some samples a mixture density of 0 "
                 "(their only components with a positive density have weight 0); "
                 "give those components a positive weight in weights_init."

@@ -242,3 +242,21 @@ def test_verbose_reports_the_density_evaluation(capsys):
     KnownComponentsMixture([norm(0, 1), norm(2, 1)], verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "Log-densities of 50 samples under 2 components in" in out
+
+
+# -- a start whose density underflows in float ---------------------------------------
+
+
+def test_weights_init_with_zeros_and_a_density_below_float_range():
+    # the row [0, -800, -800] has density e**-800 (not 0) under w = [0, .5, .5]
+    B = np.vstack([A, [0.0, -800.0, -800.0]])
+    ref = KnownComponentsMixture().fit(B)
+    est = KnownComponentsMixture(weights_init=[0.0, 0.5, 0.5]).fit(B)
+    np.testing.assert_allclose(est.weights_, ref.weights_, atol=1e-9)
+    assert est.kkt_gap_ <= 1e-8
+    with pytest.raises(ValueError, match="solver='sqp'"):
+        KnownComponentsMixture(weights_init=[0.0, 0.5, 0.5], solver="em").fit(B)
+    # a density of 0 indeed: the error stays
+    C = np.vstack([A, [0.0, -np.inf, -np.inf]])
+    with pytest.raises(ValueError, match="mixture density of 0"):
+        KnownComponentsMixture(weights_init=[0.0, 0.5, 0.5]).fit(C)
