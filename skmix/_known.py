@@ -92,7 +92,9 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         :class:`TwoGaussianMixturePi`: with sample weights the rise is
         measured in units of the smallest positive weight, and an iteration
         that more than doubles a weight's distance to the nearer of 0 and 1
-        does not stop EM). Not used by ``"sqp"``, which stops at its KKT certificate.
+        does not stop EM). Not used by ``"sqp"``, which stops at its KKT
+        certificate, a gap of at most ``solver_options["kkt_tol"]`` (1e-8: a
+        gap, not a gain of the log-likelihood).
 
     max_iter : int, default=1000
         Maximum number of iterations; reaching it without converging raises
