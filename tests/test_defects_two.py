@@ -4,6 +4,7 @@ Expected values are computed in the tests (differences of the recorded
 log-likelihoods, closed forms), never read back from the estimator.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -136,3 +137,23 @@ def test_single_sample_warns_and_n_samples_seen():
     assert TwoGaussianMixturePi().fit(X, sample_weight=s).n_samples_seen_ == 290
     est = TwoGaussianMixturePi().partial_fit(X[:100]).partial_fit(X[100:])
     assert est.n_samples_seen_ == 300
+
+
+def test_tail_increase_where_the_step_takes_nearly_all_of_a_side():
+    # found by test_fuzz: sigma (1, 1e-300), a step of pi from 0.75 to
+    # 5.6e-17; sign / A of the tail term rounded below -1 and log1p
+    # raised 'math domain error'. The fit's first gain is the rise of the
+    # log-likelihood, computed here in closed form.
+    X = np.array([[1.0], [0.0]])
+    s = np.array([2.0**-52, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = TwoGaussianMixturePi(
+            means=[0.0, 0.0], sigma=[1.0, 1e-300], pi_init=0.75, tol=0.0, max_iter=1
+        ).fit(X, sample_weight=s)
+    pi0, pi1 = est.history_["pi"]
+    # sample 0 (x = 1): only component 0 has density there (f1 underflows)
+    # sample 1 (x = 0): f1 / f0 = 1e300 * ... is astronomically larger
+    gain0 = s[0] * math.log(pi1 / pi0)
+    gain1 = s[1] * math.log((1 - pi1) / (1 - pi0))
+    assert est.history_["diff_loglik"][1] == pytest.approx(gain0 + gain1, rel=1e-9)
