@@ -37,7 +37,8 @@ TwoGaussianMixturePi, whose point is ``pi``, overrides them): the first
 point ``_init_point(problem)`` (``weights_init`` or 1 / K) and
 ``_warm_point()`` (the previous weights, moved inside the simplex),
 ``_set_fitted(result, problem, data, namespace)`` (``weights_stderr_`` and
-``kkt_gap_``), ``_wald_interval(alpha)`` and ``_convergence_message(result)``.
+``kkt_gap_``), ``_wald_interval(alpha)`` and ``_convergence_message(result,
+problem)``.
 A ``solver_options`` parameter, where the estimator has one, is checked by
 :func:`skmix._solve.check_solver_options` and passed to the solver.
 """
@@ -99,6 +100,17 @@ def check_alpha(alpha):
             "alpha is one minus the confidence level (alpha=0.05 for a 95% "
             "interval). Allowed: 0 < alpha <= 0.5."
         )
+
+
+def _rule_gain(result, problem=None):
+    """The last gain as the stopping rule of ``problem`` sees it: in units of
+    the smallest sample weight where that is not 1 (None: as it is)."""
+    gain = result.history["diff_loglik"][-1]
+    unit = 1.0 if problem is None else getattr(problem, "min_weight", 1.0)
+    if unit == 1.0:
+        return f"{gain:.3g}"
+    with np.errstate(over="ignore"):
+        return f"{gain / unit:.3g} in units of the smallest sample weight"
 
 
 class _BaseKnownMixture(DensityMixin, BaseEstimator):
@@ -169,9 +181,11 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
             return self._warm_point()
         return self._init_point(problem)
 
-    def _fit_problem(self, problem, data, namespace, options):
-        """Run the solver on ``problem``; set the fitted attributes."""
-        x0 = self._start_point(problem)
+    def _fit_problem(self, problem, data, namespace, options, x0=None):
+        """Run the solver on ``problem`` (from ``x0``, default
+        ``_start_point``); set the fitted attributes."""
+        if x0 is None:
+            x0 = self._start_point(problem)
         # one BLAS thread: the solver's products are per row block (a second
         # thread never helps them and busy-waits on a loaded machine)
         with fit_blas_threads(problem):
@@ -184,15 +198,24 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
                 options=options,
             )
         if not result.converged:
-            warn_at_caller(self._convergence_message(result), ConvergenceWarning)
+            warn_at_caller(
+                self._convergence_message(result, problem), ConvergenceWarning
+            )
         self.weights_ = self._in_namespace(result.weights, namespace)
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.status_ = result.status
-        self.loglik_ = result.loglik
-        for column in result.history.values():
+        loglik, history = result.loglik, result.history
+        scale = getattr(problem, "weight_scale", 0)
+        if scale:  # sample weights divided by 2**scale: totals scaled back
+            with np.errstate(over="ignore"):  # beyond float64: -inf
+                loglik = float(np.ldexp(loglik, scale))
+                for key in ("loglik", "diff_loglik"):
+                    history[key] = np.ldexp(history[key], scale)
+        self.loglik_ = loglik
+        for column in history.values():
             column.flags.writeable = False
-        self.history_ = result.history
+        self.history_ = history
         self._set_fitted(result, problem, data, namespace)
         return self
 
@@ -246,14 +269,16 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
             )
         return w / w.sum()
 
-    def _convergence_message(self, result):
+    def _convergence_message(self, result, problem):
         """The text of the ConvergenceWarning."""
+        em = self.solver == "em"
         return (
             f"solver={self.solver!r} did not converge in max_iter="
             f"{self.max_iter} iterations (last gain of the log-likelihood "
-            f"{result.history['diff_loglik'][-1]:.3g}, KKT gap "
-            f"{result.kkt_gap:.3g}). Increase max_iter"
-            + (" or tol." if self.solver == "em" else ".")
+            f"{_rule_gain(result, problem if em else None)}"
+            + (f", not below tol={self.tol}" if em else "")
+            + f"; KKT gap {result.kkt_gap:.3g}). Increase max_iter"
+            + (" or tol." if em else ".")
         )
 
     def _set_fitted(self, result, problem, data, namespace):
@@ -377,7 +402,9 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_components)
             ``P(component k | x_i)`` at the fitted weights, columns in the
-            order of ``weights_``; each row sums to 1.
+            order of ``weights_``; each row sums to 1. A sample outside
+            every component's support (density 0 under all) carries no
+            information: its row is the prior, ``weights_``.
         """
         return self._per_sample(X, "predict_proba")
 
@@ -396,7 +423,8 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_components)
             ``log P(component k | x_i)`` at the fitted weights, columns in
-            the order of ``weights_``.
+            the order of ``weights_``; ``log(weights_)`` for a sample
+            outside every component's support.
         """
         return self._per_sample(X, "predict_log_proba")
 
@@ -428,7 +456,8 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
         -------
         log_density : ndarray of shape (n_samples,)
             ``log sum_k w_k f_k(x_i)``; ``-inf`` only where that density is 0
-            (or underflows float64).
+            (e.g. a sample outside every component's support) or underflows
+            float64.
         """
         return self._per_sample(X, "score_samples")
 

@@ -178,7 +178,17 @@ def move_to(array, *, xp, device):
     return array
 
 
-def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
+WEIGHT_SUM_OVERFLOWS = (
+    "sample_weight: the total weight overflows float64 (got weights up to about "
+    "1e308). Allowed: finite non-negative weights whose sum is finite; rescale "
+    "them (e.g. divide by their maximum), the estimate depends only on their "
+    "ratios."
+)
+
+
+def check_sample_weight(
+    sample_weight, n_samples, *, xp=None, device=None, allow_all_zero=False
+):
     """Validated sample weights: float, shape ``(n_samples,)``, finite, >= 0,
     not all zero.
 
@@ -189,6 +199,9 @@ def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
         array-likes, or arrays of any Array API namespace.
     n_samples : int
         The number of rows of X.
+    allow_all_zero : bool, default=False
+        Accept weights that are all 0 (a batch of ``partial_fit`` that adds
+        nothing to what was seen).
     xp, device : namespace and device, optional
         Where the result lives (an Array API namespace and device; NumPy,
         float64, by default). The result has that namespace's highest
@@ -258,8 +271,38 @@ def check_sample_weight(sample_weight, n_samples, *, xp=None, device=None):
         raise ValueError(
             "Negative values in data passed to `sample_weight`; weights must be >= 0."
         )
-    if not bool(xp.any(sample_weight > 0)):
+    if not allow_all_zero and not bool(xp.any(sample_weight > 0)):
         raise ValueError(
             "Sample weights must contain at least one non-zero number; got all zeros."
         )
     return sample_weight
+
+
+def check_not_1d(X):
+    """ValueError, short and with the reshape hint, for a 1-D X.
+
+    scikit-learn's own message prints the whole array (30 lines for a long
+    one); this one gives the shape.
+
+    Examples
+    --------
+    >>> from skmix._compat import check_not_1d
+    >>> check_not_1d([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected 2D array X of shape (n_samples, n_features), got a 1D
+    array of shape (2,). Reshape your data with X.reshape(-1, 1) ...
+    """
+    shape = getattr(X, "shape", None)
+    if shape is None and isinstance(X, (list, tuple)):
+        try:
+            shape = np.shape(X)
+        except ValueError:  # ragged: left to scikit-learn's validation
+            return
+    if shape is not None and len(shape) == 1:
+        raise ValueError(
+            "Expected 2D array X of shape (n_samples, n_features), got a 1D "
+            f"array of shape {tuple(shape)}. Reshape your data with "
+            "X.reshape(-1, 1) if it has a single feature, or X.reshape(1, -1) "
+            "if it is a single sample."
+        )

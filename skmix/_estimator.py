@@ -13,8 +13,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _array_api as array_api
 from ._array_api import array_api_namespace
-from ._base import WARM_START_MARGIN, _BaseKnownMixture
-from ._compat import check_same_namespace, check_sample_weight, get_namespace
+from ._base import WARM_START_MARGIN, _BaseKnownMixture, _rule_gain
+from ._compat import (
+    WEIGHT_SUM_OVERFLOWS,
+    check_not_1d,
+    check_same_namespace,
+    check_sample_weight,
+    get_namespace,
+)
 from ._components import check_not_strings
 from ._dask import (
     check_dask_sample_weight,
@@ -123,7 +129,16 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         at ``pi_`` (``s_i`` the sample weights). On the boundary (``pi_`` 0
         or 1) it is still that curvature, but it is no standard error there:
         the estimate is not asymptotically normal at a boundary; use the
-        profile interval of :meth:`confidence_interval`.
+        profile interval of :meth:`confidence_interval`. ``inf`` where the
+        data carry no information on pi (``I`` at most 1e-13 times the total
+        weight: components the samples cannot tell apart), as
+        :attr:`KnownComponentsMixture.weights_stderr_`. A fit on a single
+        sample warns.
+
+    n_samples_seen_ : int
+        Number of samples of positive weight the fit used: those of ``fit``,
+        or of all the batches of :meth:`partial_fit` (a count, as
+        scikit-learn's ``n_samples_seen_``, not the sum of the weights).
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -211,6 +226,7 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
 
     def _validate_X(self, X, reset, ensure_all_finite=True):
         check_not_strings(X)
+        check_not_1d(X)
         # sklearn's finite check sums X first; with values near the float64
         # limits and an inf that sum is inf - inf: a spurious RuntimeWarning
         # before the ValueError it then raises
@@ -341,16 +357,21 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         )
         if sample_weight is not None:
             sample_weight = check_dask_sample_weight(sample_weight, X)
-        return self._summarize(X, sample_weight, None, start)
+        return self._summarize(X, sample_weight, None, start, reset)
 
     def _from_array_api(self, X, sample_weight, reset, xp, device):
         start = time.perf_counter()
         X = self._validate_X(X, reset=reset)
         if sample_weight is not None:
+            # (a later batch of partial_fit may weigh nothing)
             sample_weight = check_sample_weight(
-                sample_weight, X.shape[0], xp=xp, device=device
+                sample_weight,
+                X.shape[0],
+                xp=xp,
+                device=device,
+                allow_all_zero=not reset,
             )
-        return self._summarize(X, sample_weight, (xp, device), start)
+        return self._summarize(X, sample_weight, (xp, device), start, reset)
 
     def _from_numpy(self, X, sample_weight, reset):
         start = time.perf_counter()
@@ -361,25 +382,24 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
             X, reset=reset, ensure_all_finite=sample_weight is not None
         )
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            sample_weight = check_sample_weight(
+                sample_weight, X.shape[0], allow_all_zero=not reset
+            )
             if np.all(sample_weight == 1.0):  # the unweighted fit
                 sample_weight = None
-        return self._summarize(X, sample_weight, None, start)
+        return self._summarize(X, sample_weight, None, start, reset)
 
-    def _summarize(self, X, sample_weight, namespace, start):
-        """The summary of validated X and the components: the fit's data."""
+    def _summarize(self, X, sample_weight, namespace, start, reset):
+        """The summary of validated X and the components: the fit's data
+        (``reset``: a fit or partial_fit's first batch, which must weigh
+        something; a later batch may add nothing)."""
         means, sigma = self._components(X.shape[1])
         summary = summarize(
             X, means, sigma, sample_weight, namespace, verbose=self.verbose
         )
         if not math.isfinite(summary.weight):
-            raise ValueError(
-                "sample_weight: the total weight overflows float64 (got weights up "
-                "to about 1e308). Allowed: finite non-negative weights whose sum is "
-                "finite; rescale them (e.g. divide by their maximum), the estimate "
-                "depends only on their ratios."
-            )
-        if summary.weight <= 0:
+            raise ValueError(WEIGHT_SUM_OVERFLOWS)
+        if summary.weight <= 0 and reset:  # (partial_fit: the total is checked)
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
             )
@@ -399,12 +419,12 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
     def _warm_point(self):
         return min(max(self.pi_, WARM_START_MARGIN), 1 - WARM_START_MARGIN)
 
-    def _convergence_message(self, result):
+    def _convergence_message(self, result, problem):
         return (
             f"{self.solver!r} did not converge in max_iter={self.max_iter} "
             "iterations: the "
             f"last increase of the log-likelihood, "
-            f"{result.history['diff_loglik'][-1]:.3g}, is not below "
+            f"{_rule_gain(result, problem)}, is not below "
             f"tol={self.tol}. Increase max_iter or tol."
         )
 
@@ -414,7 +434,16 @@ class TwoGaussianMixturePi(_BaseKnownMixture):
         # plain tuples: sklearn's Array API checks want array attributes in
         # the input's namespace, and these are host-side parameters
         self._components_fit = (_nested_tuple(means), _nested_tuple(sigma))
-        self.pi_stderr_ = standard_error(problem.information(self.pi_))
+        self.pi_stderr_ = standard_error(problem.information(self.pi_), summary.weight)
+        self.n_samples_seen_ = int(summary.count)
+        if summary.count < 2:
+            _warn_at_caller(
+                f"One sample (of positive weight) only: pi_ = {self.pi_:.3g} and "
+                f"pi_stderr_ = {self.pi_stderr_:.3g} carry no useful information "
+                "(the maximum of one sample's likelihood lies on the boundary; "
+                "the standard error is no measure of it).",
+                UserWarning,
+            )
         # the summary of the training data (a few tens of KB, immutable):
         # intervals and partial_fit work from it
         self._summary = summary

@@ -18,6 +18,12 @@ from scipy.stats import chi2, norm
 
 from ._summary import increase, sums
 
+# Information (an eigenvalue of a face's) below this fraction of the
+# weights' own information is rounding: the standard error is inf, in every
+# estimator (KnownComponentsMixture's weights_stderr_, TwoGaussianMixturePi's
+# pi_stderr_)
+NO_INFORMATION = 1e-13
+
 
 def observed_information(summary, pi):
     """Minus the second derivative of the log-likelihood in pi, at ``pi``.
@@ -28,9 +34,15 @@ def observed_information(summary, pi):
     return sums(summary, pi, derivatives=True).curv
 
 
-def standard_error(information):
-    """``1 / sqrt(information)``; ``inf`` when the information is 0."""
-    return 1.0 / math.sqrt(information) if information > 0 else math.inf
+def standard_error(information, scale):
+    """``1 / sqrt(information)``; ``inf`` when the information is at most
+    ``NO_INFORMATION * scale`` (``scale``: the total sample weight, to which
+    the information of pi itself is close when the components are alike),
+    where the data cannot tell the components apart: the rule of
+    KnownComponentsMixture's ``weights_stderr_``."""
+    if information > NO_INFORMATION * scale:
+        return 1.0 / math.sqrt(information)
+    return math.inf
 
 
 def wald_interval(pi, stderr, alpha):
@@ -85,12 +97,23 @@ def simplex_stderr(problem, weights):
 
     One pass for the information's columns on the support and its diagonal
     (:meth:`skmix._problem.Problem.information`), then
-    :func:`weights_stderr`.
+    :func:`weights_stderr`; all ``inf`` without them when the support has
+    more than ``n + 1`` weights (the information has rank at most ``n``).
+    The information of sample weights divided by
+    ``2**problem.weight_scale`` is scaled back (the errors by the square
+    root).
     """
     support = np.flatnonzero(weights > 0)
+    if len(support) - 1 > getattr(problem, "n", math.inf):
+        # the information, a sum of n rank-one terms, is singular on the
+        # face of the support: every stderr is inf, with no pass and no
+        # eigendecomposition (EM with K = 2000, n = 50 spent 3 s finding it)
+        return np.full(len(weights), np.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
         H_cols, diag = problem.information(support)
-    return weights_stderr(weights, H_cols, diag, support)
+    stderr = weights_stderr(weights, H_cols, diag, support)
+    scale = getattr(problem, "weight_scale", 0)
+    return stderr * 2.0 ** (-scale / 2) if scale else stderr
 
 
 def face_covariance(H_face):
@@ -111,7 +134,9 @@ def face_covariance(H_face):
     if not np.all(np.isfinite(A)):
         return np.full(m, np.inf)
     e, V = np.linalg.eigh(A)
-    if not e.min() > 1e-13 * max(e.max(), 1e-300):
+    # relative to the information of the weights themselves (the diagonal:
+    # A's entries are differences of them, exact to rounding only)
+    if not e.min() > NO_INFORMATION * max(e.max(), np.diag(H_face).max(), 1e-300):
         return np.full(m, np.inf)
     C = (V / e) @ V.T
     var = np.empty(m)
@@ -163,7 +188,8 @@ def weights_stderr(weights, H_cols, diag, support):
         if m >= 2:
             A_S = H_SS[:-1, :-1] - H_SS[:-1, -1:] - H_SS[-1:, :-1] + H_SS[-1, -1]
             e, V = np.linalg.eigh(A_S)
-            if e.min() > 1e-13 * max(e.max(), 1e-300):
+            face_scale = max(e.max(), np.diag(H_SS).max(), 1e-300)
+            if e.min() > NO_INFORMATION * face_scale:
                 proj = b @ V
                 schur = a - np.einsum("ij,ij->i", proj / e, proj)
             else:
@@ -171,7 +197,8 @@ def weights_stderr(weights, H_cols, diag, support):
         else:
             schur = a
         with np.errstate(divide="ignore"):
-            regular = schur > 1e-13 * np.maximum(a, 1e-300)
+            scale = np.maximum(diag[out] + H_SS[last, last], 1e-300)
+            regular = schur > NO_INFORMATION * scale
             stderr[out] = np.where(
                 regular, 1.0 / np.sqrt(np.where(regular, schur, 1)), np.inf
             )

@@ -1,19 +1,30 @@
 """KnownComponentsMixture: the weights of K known mixture components."""
 
 import math
+import time
 from numbers import Integral
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._array_api import array_api_namespace, float_dtype
-from ._base import _BaseKnownMixture
-from ._compat import _convert_to_numpy, check_same_namespace, check_sample_weight
+from ._base import WARM_START_MARGIN, _BaseKnownMixture
+from ._compat import (
+    WEIGHT_SUM_OVERFLOWS,
+    _convert_to_numpy,
+    check_not_1d,
+    check_same_namespace,
+    check_sample_weight,
+)
 from ._components import (
     ComponentsParamMixin,
     check_components,
@@ -24,9 +35,10 @@ from ._components import (
 )
 from ._dask import check_dask_sample_weight, is_dask_array
 from ._known_backends import array_api_problem, dask_problem
-from ._problem import DenseProblem
+from ._problem import DenseProblem, StartDensityZero
 from ._simplex_profile import maximum, profile_intervals
 from ._solve import fit_em, fit_sqp
+from ._warnings import warn_at_caller
 
 
 class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
@@ -54,7 +66,11 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 
     weights_init : array-like of shape (K,), default=None
         Starting weights, on the simplex (None: ``1 / K`` each). EM cannot
-        move a weight away from 0.
+        move a weight away from 0. A start whose zero weights leave some
+        sample a mixture density below float64's range relative to its
+        largest component density (positive, but ``e**-800`` of it) is
+        moved 1e-6 inside the simplex by ``"sqp"``, whose maximum does not
+        depend on the start; EM then raises.
 
     solver : {"sqp", "em"}, default="sqp"
         ``"sqp"``: an active-set sequential quadratic programming method in
@@ -76,7 +92,9 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         :class:`TwoGaussianMixturePi`: with sample weights the rise is
         measured in units of the smallest positive weight, and an iteration
         that more than doubles a weight's distance to the nearer of 0 and 1
-        does not stop EM). Not used by ``"sqp"``, which stops at its KKT certificate.
+        does not stop EM). Not used by ``"sqp"``, which stops at its KKT
+        certificate, a gap of at most ``solver_options["kkt_tol"]`` (1e-8: a
+        gap, not a gain of the log-likelihood).
 
     max_iter : int, default=1000
         Maximum number of iterations; reaching it without converging raises
@@ -168,7 +186,9 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
     weight, the posterior probabilities are taken in proportion to the
     densities alone (the limit as the weights at 0 grow equally from 0).
 
-    The fitted state is O(K) numbers (and the history), never the data.
+    The fitted state is O(K) numbers (and the history), never the data. The
+    components are stored at fit time (a copy of the list): a later
+    ``set_params(components=...)`` affects the next fit only.
 
     Examples
     --------
@@ -221,21 +241,35 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         self.solver_options = solver_options
 
     # -- validation ---------------------------------------------------------
-    def _precomputed(self):
-        return self.components is None or isinstance(self.components, str)
+    def _precomputed(self, fitted=False):
+        components = self._fitted_components if fitted else self.components
+        return components is None or isinstance(components, str)
+
+    def _components_of(self, reset):
+        """The components: the parameter when fitting, else those of the fit
+        (``set_params(components=...)`` affects the next fit only)."""
+        return self.components if reset else self._fitted_components
 
     def _array_api_input(self):
         # precomputed log-densities are computed in their namespace; the
         # components' (scipy) need NumPy
         return self._precomputed()
 
-    def _log_density(self, X, reset, with_row_max=False):
+    def _log_density(
+        self, X, reset, with_row_max=False, predict=False, sample_weight=None
+    ):
         """Validate X; return its (n, K) log-density matrix (NumPy).
 
-        With ``with_row_max``, also the row maxima (from the check).
+        With ``with_row_max``, also the row maxima (from the check). With
+        ``predict``, rows of -inf only (samples outside every support) pass.
+        With ``sample_weight``, returns ``(A, row_max, sample_weight)``: the
+        weights checked, rows of weight 0 left out before the log-density
+        check (their log-densities are not looked at).
         """
         check_not_strings(X)
-        if self._precomputed():
+        check_not_1d(X)
+        check = _check_for_predictions if predict else check_log_density
+        if self._precomputed(fitted=not reset):
             with np.errstate(invalid="ignore", over="ignore"):
                 X = validate_data(
                     self,
@@ -245,15 +279,32 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
                     ensure_all_finite=False,
                 )
             check_width(X.shape[1], None, None, precomputed=True)
-            m = check_log_density(X, "X (precomputed log-densities)")
-            A = np.asarray(X, dtype=np.float64)
+            A, what = X, "X (precomputed log-densities)"
         else:
-            adapters, dim = check_components(self.components)
+            adapters, dim = check_components(self._components_of(reset))
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
             check_width(X.shape[1], dim, len(adapters), precomputed=False)
+            start = time.perf_counter()
             A = log_density_matrix(adapters, X)
-            m = check_log_density(A, "the components' log-densities of X")
-        return (A, m) if with_row_max else A
+            if self.verbose and reset:
+                print(
+                    f"Log-densities of {A.shape[0]} samples under {A.shape[1]} "
+                    f"components in {time.perf_counter() - start:.3f} s"
+                )
+            what = "the components' log-densities of X"
+        if sample_weight is None:
+            m = check(A, what)
+            A = np.asarray(A, dtype=np.float64)
+            return (A, m) if with_row_max else A
+        sample_weight = check_sample_weight(sample_weight, A.shape[0])
+        rows = sample_weight > 0
+        if rows.all():
+            m = check(A, what)
+        else:
+            # (the rows left out checked as zeros: errors name the sample)
+            m = check(np.where(rows[:, None], A, 0.0), what)[rows]
+            A, sample_weight = A[rows], sample_weight[rows]
+        return np.asarray(A, dtype=np.float64), m, sample_weight
 
     # -- fit ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -273,22 +324,71 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             Non-negative weight of each sample (None: all 1): the
             log-likelihood is ``sum_i s_i log p(x_i)``, so integer weights
             are the same as repeated samples and weight 0 as leaving a
-            sample out.
+            sample out (its log-densities may then all be -inf). Only the
+            ratios matter: weights near float64's limit are rescaled
+            exactly (by a power of two) before the solver runs.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, sample_weight)
+        # the components of this fit (a copy of the list): predictions use
+        # them, whatever set_params does later
+        components = self.components
+        self._fit(X, sample_weight)
+        self._fitted_components = (
+            components if self._precomputed() else tuple(components)
+        )
+        return self
 
     def _from_numpy(self, X, sample_weight, reset):
-        A, row_max = self._log_density(X, reset=reset, with_row_max=True)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, A.shape[0])
-            if np.all(sample_weight == 1.0):
-                sample_weight = None
-        return DenseProblem(A, sample_weight, row_max)
+        try:
+            if sample_weight is None:
+                A, row_max = self._log_density(X, reset=reset, with_row_max=True)
+            else:  # rows of weight 0 are left out, before any check
+                A, row_max, sample_weight = self._log_density(
+                    X, reset=reset, sample_weight=sample_weight
+                )
+        except ValueError as exc:
+            if self.components is None and "precomputed" in str(exc):
+                raise ValueError(f"{exc} {_NONE_MEANS_PRECOMPUTED}") from None
+            raise
+        if self._precomputed():
+            _warn_if_likelihoods(A, row_max)
+        _warn_if_identical_columns(A)
+        if sample_weight is not None and np.all(sample_weight == 1.0):
+            sample_weight = None
+        # the log-densities stay with the data (for the start's check in
+        # log space, _fit_problem); the solver sees the scaled matrix
+        return _InMemory(A, sample_weight, row_max)
+
+    def _problem(self, data):
+        if isinstance(data, _InMemory):
+            return DenseProblem(data.A, data.sample_weight, data.row_max)
+        return data
+
+    def _fit_problem(self, problem, data, namespace, options, x0=None):
+        try:
+            return super()._fit_problem(problem, data, namespace, options, x0)
+        except StartDensityZero:
+            w0 = self._start_point(problem)
+            if not isinstance(data, _InMemory) or not _positive_in_log_space(
+                data.A, w0
+            ):
+                raise  # a density of 0 indeed
+            if self.solver == "em":
+                raise ValueError(
+                    "weights_init leaves some samples a mixture density below "
+                    "float64's range relative to their largest component density "
+                    "(their components of positive weight are about e**-745 "
+                    "times less likely than one of weight 0): EM cannot move a "
+                    "weight away from 0; give those components a positive weight "
+                    "or use solver='sqp'."
+                ) from None
+        # the maximum does not depend on the start: moved inside the simplex
+        w0 = (w0 + WARM_START_MARGIN) / (1.0 + WARM_START_MARGIN * w0.size)
+        return super()._fit_problem(problem, data, namespace, options, w0)
 
     def _from_dask(self, X, sample_weight, reset):
         """Validate a dask X lazily; the problem on its persisted row chunks."""
@@ -315,12 +415,15 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         if sample_weight is not None:
             sample_weight = check_dask_sample_weight(sample_weight, X)
         problem = dask_problem(A, sample_weight)
+        if not math.isfinite(problem.total):
+            raise ValueError(WEIGHT_SUM_OVERFLOWS)
         if not problem.total > 0:
             raise ValueError("sample_weight must have a positive sum; got 0.")
         return problem
 
     def _from_array_api(self, X, sample_weight, reset, xp, device):
         """Validate Array API X; the problem computed in its namespace."""
+        check_not_1d(X)
         with np.errstate(invalid="ignore", over="ignore"):
             X = validate_data(self, X, reset=reset, ensure_all_finite=False)
         check_width(X.shape[1], None, None, precomputed=True)
@@ -413,9 +516,12 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             X = _convert_to_numpy(X, namespace[0])
             if sample_weight is not None:
                 sample_weight = _convert_to_numpy(sample_weight, namespace[0])
-        A, row_max = self._log_density(X, reset=False, with_row_max=True)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, A.shape[0])
+        if sample_weight is None:
+            A, row_max = self._log_density(X, reset=False, with_row_max=True)
+        else:
+            A, row_max, sample_weight = self._log_density(
+                X, reset=False, sample_weight=sample_weight
+            )
         problem = DenseProblem(A, sample_weight, row_max)
         w = self._host(self.weights_)
         w_hat = maximum(problem, w, self.max_iter, fitted_gap=self.kkt_gap_)
@@ -426,7 +532,7 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
     def _checked_log_density(self, X):
         """``log f_k(x_i)`` of new samples, shape (n, K)."""
         check_is_fitted(self)
-        A = self._log_density(X, reset=False)
+        A = self._log_density(X, reset=False, predict=True)
         if A.shape[1] != self.weights_.shape[0]:
             raise ValueError(
                 f"X gives {A.shape[1]} log-densities per sample but the model "
@@ -443,8 +549,8 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
             )
         X = X.rechunk({1: -1})
         adapters = None
-        if not self._precomputed():
-            adapters = check_components(self.components)[0]
+        if not self._precomputed(fitted=True):
+            adapters = check_components(self._fitted_components)[0]
         w = self._host(self.weights_)
         chunks = (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
         return X.map_blocks(
@@ -516,12 +622,12 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         ((4, 1), (4,))
         """
         check_is_fitted(self)
-        if self._precomputed():
+        if self._precomputed(fitted=True):
             raise ValueError(
                 "sample needs the component densities; with "
                 "components='precomputed' there are none to draw from."
             )
-        adapters, _ = check_components(self.components)
+        adapters, _ = check_components(self._fitted_components)
         for k, adapter in enumerate(adapters):
             if not adapter.can_draw():
                 raise ValueError(
@@ -541,17 +647,105 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
 # log-densities A (n, K) and the weights, in namespace xp (NumPy by default).
 
 
+class _InMemory(NamedTuple):
+    """The data of a fit in memory: checked log-densities (rows of weight 0
+    left out), sample weights (None: all 1) and row maxima."""
+
+    A: np.ndarray
+    sample_weight: np.ndarray | None
+    row_max: np.ndarray
+
+
+def _positive_in_log_space(A, w):
+    """Whether every row has a positive mixture density at ``w``, computed
+    in log space (``L w`` may underflow where the density is positive)."""
+    support = w > 0
+    with np.errstate(divide="ignore"):
+        log_p = logsumexp(A[:, support] + np.log(w[support]), axis=1)
+    return bool(np.all(log_p > -np.inf))
+
+
+_NONE_MEANS_PRECOMPUTED = (
+    "(components=None means 'precomputed': X is read as the (n_samples, K) "
+    "matrix of log-densities; to fit samples, pass the densities, e.g. "
+    "components=[norm(0, 1), norm(2, 1)].)"
+)
+
+
+def _warn_if_likelihoods(A, row_max):
+    """Warn when precomputed X looks like likelihoods, not log-densities.
+
+    mixsqp's matrix L holds likelihoods with each row scaled to a maximum of
+    1: passed as log-densities, every entry is in [0, 1] and every row's
+    maximum is exactly 1 (log-densities of that pattern would be densities
+    between 1 and e with the largest of each row exactly e).
+    """
+    ones = row_max.size and row_max.min() == 1.0 and row_max.max() == 1.0
+    if ones and A.min() >= 0.0:
+        warn_at_caller(
+            "X (precomputed log-densities) looks like likelihoods: every "
+            "entry is in [0, 1] and every row's maximum is exactly 1, the "
+            "pattern of mixsqp's matrix L. KnownComponentsMixture reads X as "
+            "log-densities log f_k(x_i); pass np.log(L) if X holds "
+            "likelihoods.",
+            UserWarning,
+        )
+
+
+def _warn_if_identical_columns(A, head=256):
+    """Warn when two components give the same log-density at every sample
+    (only the sum of their weights is then identified)."""
+    K = A.shape[1]
+    if K < 2 or not A.shape[0]:
+        return
+    _, first, inverse = np.unique(
+        A[:head].T, axis=0, return_index=True, return_inverse=True
+    )
+    rep = first[np.reshape(inverse, -1)]
+    for j in np.flatnonzero(rep != np.arange(K)):
+        i = int(rep[j])
+        if np.array_equal(A[:, i], A[:, j]):
+            warn_at_caller(
+                f"components {i} and {int(j)} have the same log-density at every "
+                "sample: only the sum of their weights is identified (their "
+                "weights_stderr_ are inf). Remove one of them.",
+                UserWarning,
+            )
+            return
+
+
+def _row_max(A, xp):
+    """The row maxima of ``A``, 0 for a row of -inf only: ``A - m`` is exact
+    (a constant common to a row, however large, changes no posterior)."""
+    m = xp.max(A, axis=1)
+    return xp.where(xp.isinf(m), xp.zeros_like(m), m)
+
+
 def _log_posterior(A, weights, xp=np):
-    """``log w_k f_ik - log sum_j w_j f_ij`` in log space (no NaN)."""
+    """``log w_k f_ik - log sum_j w_j f_ij`` in log space (no NaN).
+
+    Each row is shifted by its maximum first, so that a large constant
+    common to a row (log-densities of 1e17 or -1e300) cannot absorb the
+    ``log w_k``. A row of -inf only (a sample outside every component's
+    support) carries no information: its posterior is the prior,
+    ``weights``.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        B = A + xp.log(weights)
+        m = xp.max(A, axis=1)
+        A = A - _row_max(A, xp)[:, None]
+        log_w = xp.log(weights)
+        B = A + log_w
         norm = _logsumexp(B, xp)
         dead = xp.isinf(norm) & (norm < 0)
         if bool(xp.any(dead)):
             # zero density under every component of positive weight
             B = xp.where(dead[:, None], A, B)
             norm = xp.where(dead, _logsumexp(A, xp), norm)
-        return B - norm[:, None]
+        out = B - norm[:, None]
+        outside = xp.isinf(m) & (m < 0)
+        if bool(xp.any(outside)):
+            out = xp.where(outside[:, None], log_w[None, :], out)
+        return out
 
 
 def _logsumexp(B, xp):
@@ -571,20 +765,35 @@ def _labels(A, weights, xp=np):
 
 
 def _log_mixture_density(A, weights, xp=np):
+    """``log sum_k w_k f_ik``: the row maximum plus the log of the sum of the
+    shifted terms (``-inf`` for a sample outside every support)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _logsumexp(A + xp.log(weights), xp)
+        m = _row_max(A, xp)
+        return m + _logsumexp(A - m[:, None] + xp.log(weights), xp)
+
+
+def _check_for_predictions(A, what):
+    """ValueError for NaN or +inf; rows of -inf only are allowed here."""
+    if np.isnan(A).any() or np.isposinf(A).any():
+        check_log_density(A, what)  # raises, naming the sample
+
+
+_NAME = "KnownComponentsMixture"  # in sklearn's message for NaN in X
 
 
 def _block_log_density(X, adapters):
     """The components' log-densities of a block of rows (dask)."""
-    return log_density_matrix(adapters, np.asarray(X, dtype=np.float64))
+    X = np.asarray(X, dtype=np.float64)
+    _assert_all_finite(X, input_name="X", estimator_name=_NAME)  # as NumPy X
+    return log_density_matrix(adapters, X)
 
 
 def _dask_block(X, function, adapters, weights):
     A = np.asarray(X, dtype=np.float64)
     if adapters is not None:
+        _assert_all_finite(A, input_name="X", estimator_name=_NAME)
         A = log_density_matrix(adapters, A)
-    check_log_density(A, "X")
+    _check_for_predictions(A, "X")
     return function(A, weights, np)
 
 

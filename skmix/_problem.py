@@ -192,14 +192,49 @@ class OneParameterProblem(EMProblem, Protocol):
         """The observed information at ``pi``."""
 
 
+class StartDensityZero(ValueError):
+    """The starting weights give a sample a mixture density of 0 (in float:
+    ``L w`` may underflow where the density is positive)."""
+
+
+def rescaled_weights(sample_weight):
+    """Weights divided by a power of two near their maximum, and its exponent.
+
+    Weights near float64's limit (2e306 each) overflow the sums of the
+    solvers (the information, ``sum s f f^T / p^2``) while only their ratios
+    matter: above 2**100 they are divided by ``2**e`` (``max s = f 2**e``,
+    ``f`` in [0.5, 1)), which is exact and changes no ratio, so the
+    maximiser is the same to the last bit. Smaller weights are left as
+    they are (a division could make the smallest subnormal).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix._problem import rescaled_weights
+    >>> rescaled_weights(np.array([1.0, 3.0]))
+    (array([1., 3.]), 0)
+    >>> rescaled_weights(np.array([2.0**200, 2.0**199]))
+    (array([0.5 , 0.25]), 201)
+    """
+    e = math.frexp(float(np.max(sample_weight)))[1]
+    if e <= 100:
+        return sample_weight, 0
+    return np.ldexp(sample_weight, -e), e
+
+
 class SimplexProblem:
     """Base of the K-component problems: EM and the history from the reductions.
 
     A subclass implements ``start``, ``gradient``, ``hessian``, ``propose``,
     ``gain``, ``accept``, ``em_step``, ``try_point`` and ``information``
     (each a reduction over row blocks) and sets ``K``, ``const``, ``total``
-    and ``min_weight``.
+    and ``min_weight``. ``weight_scale``: the sample weights were divided by
+    ``2**weight_scale`` (see :func:`rescaled_weights`); the problem's totals
+    (log-likelihood, gains, information) are in those units, and the shell
+    scales them back.
     """
+
+    weight_scale = 0
 
     def show(self, w):
         """The text of a point in a printed row of the path: none."""
@@ -210,7 +245,7 @@ class SimplexProblem:
         with np.errstate(divide="ignore", invalid="ignore"):
             log_d = self.start(w)
         if not math.isfinite(log_d):
-            raise ValueError(
+            raise StartDensityZero(
                 "The starting weights give some samples a mixture density of 0 "
                 "(their only components with a positive density have weight 0); "
                 "give those components a positive weight in weights_init."
@@ -272,7 +307,8 @@ class DenseProblem(SimplexProblem):
         Checked log-densities.
     sample_weight : ndarray of shape (n,) or None
         Non-negative weights with a positive sum; rows of weight 0 are left
-        out. None: unit weights.
+        out. None: unit weights. Weights above 2**100 are divided by a power
+        of two (:func:`rescaled_weights`, ``weight_scale``).
     row_max : ndarray of shape (n,), default=None
         The row maxima of ``log_density``, if already computed.
 
@@ -303,7 +339,9 @@ class DenseProblem(SimplexProblem):
                 A, s = A[keep], s[keep]
                 row_max = None if row_max is None else row_max[keep]
         self.L, m = scale_rows(A, row_max)
-        self.s = None if s is None else np.asarray(s, dtype=np.float64)
+        if s is not None:
+            s, self.weight_scale = rescaled_weights(np.asarray(s, dtype=np.float64))
+        self.s = s
         self.n, self.K = self.L.shape
         self.total = float(self.n if s is None else math.fsum(self.s))
         self.const = float(blocks.wsum(np, self.s, m))

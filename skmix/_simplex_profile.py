@@ -113,11 +113,12 @@ class FixedWeightProblem(SimplexProblem):
 
 def _drop_from(problem, point, w_hat):
     """``loglik(w_hat) - loglik(point)`` sample by sample (``inf`` where
-    ``point`` gives a sample a density of 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    ``point`` gives a sample a density of 0); in units of the given sample
+    weights (the problem's may be divided by ``2**weight_scale``)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         problem.start(point)
         problem.propose(w_hat - point)
-        drop = problem.gain(1.0)
+        drop = float(np.ldexp(problem.gain(1.0), getattr(problem, "weight_scale", 0)))
     return math.inf if math.isnan(drop) else max(drop, 0.0)
 
 

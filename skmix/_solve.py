@@ -363,6 +363,25 @@ def nnqp(H, c, start, *, max_iter=None, tol=1e-13, ridge=1e-12):
     return y
 
 
+def armijo_accepts(decrease, a, slope, slack=0.0, c=SQP_OPTIONS["armijo_c"]):
+    """Armijo's sufficient decrease: a step of length ``a`` along a direction
+    where the objective's derivative is ``slope`` is accepted when the
+    objective falls by at least ``c * a * |slope|``, to within ``slack``
+    (``decrease`` is its change, negative when it falls). A slope that
+    rounding made positive counts as 0 (the step then need only not raise
+    the objective beyond ``slack``).
+
+    Examples
+    --------
+    >>> from skmix._solve import armijo_accepts
+    >>> armijo_accepts(-0.02, 1.0, -1.0), armijo_accepts(-0.005, 1.0, -1.0)
+    (True, False)
+    >>> armijo_accepts(-1e-20, 1.0, 1e-12)
+    True
+    """
+    return decrease <= c * a * min(slope, 0.0) + slack
+
+
 def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=None):
     """The maximum on the simplex by active-set sequential quadratic programming.
 
@@ -436,6 +455,15 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         pruned /= pruned.sum()
         log_d_pruned = problem.try_point(pruned, min_ratio=0.5)
         if log_d_pruned is not None:
+            # part of the last EM iteration's step (so that diff_loglik adds
+            # up to the rise of loglik, and n_iter is that of the backends
+            # that never prune); a row of its own after no EM step
+            if path.n_iter:
+                path.points[-1] = pruned
+                path.diff[-1] += log_d_pruned - path.log_d[-1]
+                path.log_d[-1] = log_d_pruned
+            else:
+                path.record(pruned, log_d_pruned, log_d_pruned - log_d)
             x, log_d = pruned, log_d_pruned
             g = problem.gradient()
     converged, status = False, MAX_ITER
@@ -467,7 +495,7 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         y = np.zeros(K)
         y[W] = y_W
         p = y - x
-        slope = min(float(np.dot(1.0 - g, p)), 0.0)  # f's derivative along p
+        slope = float(np.dot(1.0 - g, p))  # f's derivative along p
         # rounding of f near the maximum: steps within it are accepted, so
         # that weights the model puts at exactly 0 reach 0
         slack = 1e-14 * (1.0 + abs(log_d) / S)
@@ -476,7 +504,7 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         while a >= opts["min_step"]:
             gain = problem.gain(a)
             decrease = -gain / S + a * float(p.sum())
-            if decrease <= opts["armijo_c"] * a * slope + slack:
+            if armijo_accepts(decrease, a, slope, slack, opts["armijo_c"]):
                 break
             a *= opts["armijo_beta"]
         else:  # no step lowers the objective: the maximum, to rounding?

@@ -105,6 +105,9 @@ def meets_tol(gain, tol, unit, w_old, w_new):
     sample by sample (``sum_i s_i log(p_new(x_i) / p_old(x_i))``), never as a
     difference of two large totals.
 
+    An iteration that leaves the weights exactly as they were (a fixed
+    point of the solver, gain 0) meets any ``tol``, 0 included.
+
     An iteration that more than doubles some weight's distance to the end of
     [0, 1] nearer to its old value does not meet ``tol``: EM started within a
     hair of the boundary moves away from it by a factor per step while
@@ -138,6 +141,8 @@ def meets_tol(gain, tol, unit, w_old, w_new):
     """
     if _leaves_boundary(w_old, w_new):
         return False
+    if gain == 0 and np.array_equal(w_old, w_new):
+        return True  # a fixed point: no later iteration moves (tol = 0 too)
     with np.errstate(over="ignore"):  # a subnormal smallest weight
         return bool(gain / unit < tol)
 

@@ -410,5 +410,9 @@ def increase(summary, pi_old, pi_new):
             q, q2 = B / A, B2 / A2
             j = np.arange(1, N_TAIL + 1)
             coef = (-1.0) ** (j + 1) * (q2**j - q**j) / j
-            total += c * math.log1p(sign / A) + float(_dot(coef, tail[1 : N_TAIL + 1]))
+            # log(A2 / A): log1p where it is small; the ratio itself where
+            # the step takes most of A (sign / A rounds below -1 there)
+            x = sign / A
+            log_ratio = math.log(A2 / A) if x < -0.5 else math.log1p(x)
+            total += c * log_ratio + float(_dot(coef, tail[1 : N_TAIL + 1]))
     return total

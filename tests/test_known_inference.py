@@ -109,7 +109,8 @@ def test_stderr_of_a_weight_at_zero_uses_the_face_with_it():
 def test_stderr_infinite_for_identical_components():
     A = _three()
     A = np.column_stack([A, A[:, 1]])
-    est = KnownComponentsMixture("precomputed", solver="em").fit(A)
+    with pytest.warns(UserWarning, match="components 1 and 3 have the same"):
+        est = KnownComponentsMixture("precomputed", solver="em").fit(A)
     assert np.isinf(est.weights_stderr_[1]) and np.isinf(est.weights_stderr_[3])
     assert not np.isnan(est.confidence_interval(method="wald")).any()
 

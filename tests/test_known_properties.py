@@ -2,6 +2,7 @@
 permutes the weights; weights are on the simplex; the KKT certificate holds."""
 
 import numpy as np
+import pytest
 from _known_reference import kkt_gap
 from hypothesis import given
 from hypothesis import strategies as st
@@ -48,6 +49,7 @@ def test_em_loglik_never_decreases(A, s):
     assert np.all(w >= 0) and abs(w.sum() - 1) < 1e-12
 
 
+@pytest.mark.filterwarnings("ignore:components .* have the same:UserWarning")
 @given(log_density_matrices(), st.randoms(use_true_random=False))
 def test_sqp_certified_and_permutation_equivariant(A, random):
     K = A.shape[1]

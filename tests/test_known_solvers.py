@@ -63,6 +63,7 @@ PROBLEMS = list(_problems())
 IDS = [p[0] for p in PROBLEMS]
 
 
+@pytest.mark.filterwarnings("ignore:components .* have the same:UserWarning")
 @pytest.mark.parametrize(("name", "A", "s", "interior"), PROBLEMS, ids=IDS)
 def test_sqp_certified_by_kkt(name, A, s, interior):
     est = KnownComponentsMixture("precomputed").fit(A, sample_weight=s)

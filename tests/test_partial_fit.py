@@ -37,6 +37,7 @@ def _assert_same_fit(a, b):
     )
 
 
+@pytest.mark.filterwarnings("ignore:One sample:UserWarning")  # a batch of one
 @settings(max_examples=15, deadline=None)
 @given(
     cuts=st.lists(st.integers(1, 20_002), min_size=0, max_size=6, unique=True),
