@@ -33,7 +33,7 @@ from ._components import (
     check_width,
     log_density_matrix,
 )
-from ._dask import check_dask_sample_weight, is_dask_array
+from ._dask import check_dask_sample_weight, check_dask_X, is_dask_array
 from ._known_backends import array_api_problem, dask_problem
 from ._problem import DenseProblem, StartDensityZero
 from ._simplex_profile import maximum, profile_intervals
@@ -59,7 +59,14 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         independent coordinates; multivariate ones (e.g.
         ``multivariate_normal(mean, cov)``) to X of shape (n, d) -- or a
         fitted density estimator with ``score_samples`` (``KernelDensity``,
-        ``GaussianMixture``). ``"precomputed"`` (or None): X is the
+        ``GaussianMixture``; kept fitted as they are by :func:`~sklearn.base.clone`,
+        so that the mixture works in ``GridSearchCV`` and
+        ``cross_val_score``, as :class:`~sklearn.frozen.FrozenEstimator`
+        would), or one of SciPy's distribution objects (SciPy >= 1.15:
+        ``stats.Normal(mu=0, sigma=1)``, ``stats.Binomial(n=10, p=0.3)``;
+        discrete ones read with ``logpmf``). A scipy distribution that is
+        not frozen (``stats.t`` itself) is refused with a hint.
+        ``"precomputed"`` (or None): X is the
         (n_samples, K) matrix of log-densities ``log f_k(x_i)``; ``-inf``
         entries are allowed, NaN and ``+inf`` are not, and every row needs a
         finite entry.
@@ -394,12 +401,13 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         """Validate a dask X lazily; the problem on its persisted row chunks."""
         check_not_strings(X)
         validate_data(self, X, skip_check_array=True, reset=reset)
-        if X.ndim != 2 or any(math.isnan(c) for c in X.chunks[0]) or not X.shape[0]:
-            raise ValueError(
-                "A dask array X must be 2D, with known chunk sizes and at least "
-                f"one sample; got shape {X.shape}."
-            )
-        X = X.rechunk({1: -1})
+        if X.ndim == 2:
+            X = X.rechunk({1: -1})
+        X = check_dask_X(
+            X,
+            None if reset else self.n_features_in_,
+            estimator_name=type(self).__name__,
+        )
         if self._precomputed():
             check_width(X.shape[1], None, None, precomputed=True)
             A = X.astype(np.float64)
