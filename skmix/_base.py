@@ -62,7 +62,7 @@ from ._array_api import array_api_namespace, float_dtype
 from ._compat import _convert_to_numpy, get_namespace
 from ._dask import is_dask_array
 from ._inference import simplex_stderr, wald_intervals
-from ._solve import check_solver_options
+from ._solve import NO_ASCENT, check_solver_options
 from ._threads import fit_blas_threads
 from ._warnings import warn_at_caller
 
@@ -272,6 +272,12 @@ class _BaseKnownMixture(DensityMixin, BaseEstimator):
     def _convergence_message(self, result, problem):
         """The text of the ConvergenceWarning."""
         em = self.solver == "em"
+        if result.status == NO_ASCENT:
+            return (
+                f"solver={self.solver!r} did not converge: it stopped after "
+                f"{result.n_iter} iterations, no step raising the "
+                f"log-likelihood, at a KKT gap of {result.kkt_gap:.3g}."
+            )
         return (
             f"solver={self.solver!r} did not converge in max_iter="
             f"{self.max_iter} iterations (last gain of the log-likelihood "

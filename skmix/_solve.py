@@ -55,6 +55,7 @@ SQP_OPTIONS = {
     "armijo_beta": 0.5,
     "min_step": 1e-10,
     # the quadratic subproblem (nnqp): optimality tolerance, relative ridge
+    # (to the largest diagonal entry of H, at most 1000 times that of each)
     "qp_tol": 1e-13,
     "qp_ridge": 1e-12,
 }
@@ -290,6 +291,11 @@ def fit_newton(problem, x0, *, tol, max_iter, verbose=0, options=None):
     return _result(problem, path, converged, status, problem.kkt_gap(pi))
 
 
+#: nnqp's ridge on a variable is at most this times ``ridge`` times its own
+#: diagonal entry of H
+_RIDGE_SPREAD = 1000.0
+
+
 def nnqp(H, c, start, *, max_iter=None, tol=1e-13, ridge=1e-12):
     """``argmin_{y >= 0} y^T H y / 2 + c^T y`` by an active-set method.
 
@@ -307,7 +313,15 @@ def nnqp(H, c, start, *, max_iter=None, tol=1e-13, ridge=1e-12):
     tol : float, default=1e-13
         A variable enters when its gradient is below ``-tol (1 + max|c|)``.
     ridge : float, default=1e-12
-        ``ridge * max(diag(H))`` is added to the diagonal of each solve.
+        ``ridge * max(diag(H))`` is added to the diagonal of each solve, but
+        at most ``1000 * ridge * H_kk`` to variable ``k`` (where ``H_kk >
+        0``). A ridge relative to the largest diagonal alone is not enough:
+        one sample whose density ``(L x)_i`` is tiny makes ``H_kk`` of the
+        columns it lies in up to 1e14 times the others, and that ridge
+        swamps the rest of the model (its solution is then about ``-c /
+        ridge``: the SQP step goes nowhere and the method stalls with a
+        KKT gap of 1e4), or at 1e4 times biases the model's minimum by
+        ``ridge * y_k`` (the SQP steps then stop at a KKT gap above 1e-8).
 
     Returns
     -------
@@ -316,12 +330,15 @@ def nnqp(H, c, start, *, max_iter=None, tol=1e-13, ridge=1e-12):
     m = len(c)
     max_iter = 3 * m + 10 if max_iter is None else max_iter
     tol = tol * (1.0 + np.abs(c).max())
-    ridge = ridge * max(float(np.max(np.diag(H))), 1e-300)
+    diag = np.diag(H)
+    cap = _RIDGE_SPREAD * ridge * diag
+    ridge = ridge * max(float(np.max(diag)), 1e-300)
+    ridge = np.where((cap > 0) & (cap < ridge), cap, ridge)
     y = np.zeros(m)
 
     def solve(P):
         idx = np.flatnonzero(P)
-        Hp = H[np.ix_(idx, idx)] + ridge * np.eye(len(idx))
+        Hp = H[np.ix_(idx, idx)] + np.diag(ridge[idx])
         try:
             z = np.linalg.solve(Hp, -c[idx])
         except np.linalg.LinAlgError:
@@ -544,6 +561,10 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
     log_d = problem.start(w)
     g = problem.gradient()
     gap = kkt_gap(w, g)
+    # never converged with a large gap at the point returned (a NaN gap
+    # included)
+    if converged and not gap <= math.sqrt(kkt_tol):
+        converged, status = False, NO_ASCENT
     result = _result(problem, path, converged, status, gap)
     history = result.history
     history["loglik"][-1] = problem.const + log_d
