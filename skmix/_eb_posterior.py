@@ -69,7 +69,9 @@ def _tilted_moments(tau):
 
 
 def _truncnorm_moments(alpha, beta):
-    """Mean and variance of ``N(0, 1)`` truncated to ``[alpha, beta]``."""
+    """Mean and variance of ``N(0, 1)`` truncated to ``[alpha, beta]``; the
+    mean as its offset from the interval's centre ``(alpha + beta) / 2``
+    (exact for a narrow interval far from 0)."""
     log_z = lik.log_ndtr_diff(alpha, beta)
     la, lb = lik.log_phi(alpha), lik.log_phi(beta)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -86,13 +88,14 @@ def _truncnorm_moments(alpha, beta):
         tb = np.where(np.isfinite(beta), beta * lam_b, 0.0)
         var = 1.0 + ta - tb - mean * mean
     h = 0.5 * (beta - alpha)
+    c = 0.5 * (beta + alpha)
+    offset = mean - c
     narrow = h < lik.NARROW
     if narrow.any():
-        c = 0.5 * (beta + alpha)
         my, vy = _tilted_moments(c * h)
-        mean = np.where(narrow, c + h * my, mean)
+        offset = np.where(narrow, h * my, offset)
         var = np.where(narrow, h * h * vy, var)
-    return mean, np.maximum(var, 0.0)
+    return offset, np.maximum(var, 0.0)
 
 
 def _trunct_moments(df, lo, hi):
@@ -128,8 +131,8 @@ def component_moments(x, s, comps, df=None):
         sub = (lower[cols], upper[cols], scale[cols])
         a, b = _bounds(x, s, sub)
         if df is None:
-            mt, vt = _truncnorm_moments(a, b)
-            mean[:, cols] = x2 + s2 * mt
+            off, vt = _truncnorm_moments(a, b)
+            mean[:, cols] = 0.5 * (lower[cols] + upper[cols])[None, :] + s2 * off
         else:
             mt, vt = _trunct_moments(df, -b, -a)
             mean[:, cols] = x2 - s2 * mt
