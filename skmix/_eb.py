@@ -245,7 +245,9 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         x = X
         if not np.all(np.isfinite(x)):
             i = int(np.flatnonzero(~np.isfinite(x))[0])
-            raise ValueError(f"X: the estimates must be finite; got x[{i}] = {x[i]!r}.")
+            raise ValueError(
+                f"X: the estimates must be finite; got x[{i}] = {float(x[i])!r}."
+            )
         s = np.asarray(s, dtype=np.float64)
         if s.ndim == 0:
             if not (math.isfinite(float(s)) and s >= 0):
@@ -258,7 +260,9 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             )
         elif not np.all(np.isfinite(s) & (s >= 0)):
             i = _first_bad(s)
-            raise ValueError(f"s must be finite and >= 0; got s[{i}] = {s[i]!r}.")
+            raise ValueError(
+                f"s must be finite and >= 0; got s[{i}] = {float(s[i])!r}."
+            )
         return x, s
 
     # -- fit -----------------------------------------------------------------
