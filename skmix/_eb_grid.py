@@ -87,19 +87,26 @@ def ashr_scale_grid(x, s, mode, mult):
     -------
     scales : ndarray, increasing
     """
-    keep = (s > 0) & np.isfinite(s)
-    if not keep.any():
+    smallest = np.inf
+    excess_max = -np.inf
+    step = 1 << 16  # in blocks: no temporary of the data's length
+    for start in range(0, len(x), step):
+        sb = s[start : start + step]
+        keep = (sb > 0) & np.isfinite(sb)
+        if not keep.any():
+            continue
+        d, se = x[start : start + step][keep] - mode, sb[keep]
+        smallest = min(smallest, float(se.min()) / 10.0)
+        excess_max = max(excess_max, float(np.max(d * d - se * se)))
+    if not math.isfinite(smallest):
         raise ValueError(
             "s: the default grid needs at least one sample with s > 0; "
             "every s is 0 (give grid= explicitly)."
         )
-    d, se = x[keep] - mode, s[keep]
-    smallest = float(se.min()) / 10.0
-    excess = d * d - se * se
-    if np.all(excess <= 0):
+    if excess_max <= 0:
         largest = 8.0 * smallest
     else:
-        largest = 2.0 * math.sqrt(float(excess.max()))
+        largest = 2.0 * math.sqrt(excess_max)
     if mult == 0:
         return np.array([largest / 2.0])
     m = math.ceil(math.log2(largest / smallest) / math.log2(mult))

@@ -123,12 +123,23 @@ class EBProblem:
         return float(log_d)
 
     def try_point(self, x, min_ratio):
-        u_old, u0_old, g_old, H_old = self.u.copy(), self._u0, self._g, self._H
+        # the new u is built in v's buffer (no step is proposed yet) and the
+        # two swapped if accepted: no third vector of the data's length
+        u_old, u0_old, g_old, H_old = self.u, self._u0, self._g, self._H
+        if self.v is None:
+            self.v = np.empty(self.n_data)
+        self.u = self.v
         with np.errstate(divide="ignore", invalid="ignore"):
             log_d = self.start(x)
-        ok = np.all(self.u >= min_ratio * u_old)
+        step = 1 << 16
+        ok = all(
+            np.all(self.u[i : i + step] >= min_ratio * u_old[i : i + step])
+            for i in range(0, self.n_data, step)
+        )
         if ok and (not self.extra or self._u0 >= min_ratio * u0_old):
+            self.v = u_old
             return log_d
+        self.v = self.u
         self.u, self._u0, self._g, self._H = u_old, u0_old, g_old, H_old
         return None
 
@@ -156,15 +167,25 @@ class EBProblem:
         self._v0 = float(p[0])
 
     def gain(self, a):
+        gain = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.log1p(a * self.v / self.u)
-            gain = float(np.add.reduce(t))
+            # in blocks: no temporary of the data's length
+            step = 1 << 16
+            for start in range(0, self.n_data, step):
+                v, u = self.v[start : start + step], self.u[start : start + step]
+                t = v / u if a == 1.0 else a * v / u
+                gain += float(np.add.reduce(np.log1p(t, out=t)))
             if self.extra:
                 gain += self.extra * math.log1p(a * self._v0 / self._u0)
         return gain
 
     def accept(self, a):
-        self.u += a * self.v
+        if a == 1.0:
+            self.u += self.v
+        else:
+            for start in range(0, self.n_data, 1 << 16):
+                sl = slice(start, start + (1 << 16))
+                self.u[sl] += a * self.v[sl]
         self._u0 += a * self._v0
         self._curvature_pass(hessian=self.K <= FULL_HESSIAN_MAX)
 
