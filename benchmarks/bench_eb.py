@@ -36,9 +36,9 @@ from scipy import stats
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from bench_fit import competing_load  # noqa: E402
+from bench_fit import competing_load
 
-from skmix import EmpiricalBayesNormalMeans  # noqa: E402
+from skmix import EmpiricalBayesNormalMeans
 
 SEED = 20261205
 

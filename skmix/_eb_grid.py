@@ -103,10 +103,7 @@ def ashr_scale_grid(x, s, mode, mult):
             "s: the default grid needs at least one sample with s > 0; "
             "every s is 0 (give grid= explicitly)."
         )
-    if excess_max <= 0:
-        largest = 8.0 * smallest
-    else:
-        largest = 2.0 * math.sqrt(excess_max)
+    largest = 8.0 * smallest if excess_max <= 0 else 2.0 * math.sqrt(excess_max)
     if mult == 0:
         return np.array([largest / 2.0])
     m = math.ceil(math.log2(largest / smallest) / math.log2(mult))
