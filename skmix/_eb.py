@@ -14,8 +14,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _eb_dask
 from . import _eb_grid as grids
 from . import _eb_posterior as post
+from ._dask import is_dask_array
 from ._eb_problem import EBProblem
 from ._simplex import fit_sqp
 
@@ -142,7 +144,11 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
     means x is exact (its posterior is ``theta = x``).
 
     The likelihood matrix is never held: each solver pass builds it in
-    blocks of rows. The posterior methods need the data again: nothing of
+    blocks of rows. Dask arrays (x, or ``[x, s]``; s a scalar or a dask
+    array) are fitted where their chunks are, one map-reduce round per
+    solver reduction (``mode="estimate"`` and the default npmle grid are
+    not available there); :meth:`transform` and :meth:`posterior` are then
+    lazy. The posterior methods need the data again: nothing of
     the data is stored in the estimator, and q-values and s-values
     (:meth:`posterior`) are computed over the samples passed.
 
@@ -313,7 +319,48 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         -------
         self : EmpiricalBayesNormalMeans
         """
+        family = self.prior
+        if is_dask_array(X):
+            return self._fit_dask(X, s)
         x, s = self._check_xs(X, s, reset=True)
+        self._check_options()
+        if x.shape[0] < 1:
+            raise ValueError("X: at least one sample is needed.")
+        if self.mode == "estimate":
+            mode = self._estimate_mode(x, s)
+        else:
+            mode = float(self.mode)
+        comps, problem, result = self._fit_at(x, s, mode)
+        return self._store(comps, problem.extra, result, mode)
+
+    def _fit_dask(self, X, s):
+        """Dask X: the reductions by map-reduce over its row chunks."""
+        self._check_options()
+        if self.mode == "estimate":
+            raise ValueError("mode='estimate' is not available for dask input.")
+        self.n_features_in_ = 1 if X.ndim == 1 else X.shape[1]
+        chunks, n = _eb_dask.persist_chunks(X, s)
+        mode = float(self.mode)
+        if self.grid is None and self.prior == "npmle":
+            raise ValueError("prior='npmle' with dask input needs grid= (locations).")
+        if self.grid is None:
+            grid = _eb_dask.scale_grid(chunks, mode, float(self.grid_mult))
+            comps = grids.components(self.prior, grid, mode)
+        else:
+            comps = self._components(None, None, mode)
+        problem = _eb_dask.problem(chunks, n, comps, self.df, self.null_weight)
+        K = len(comps.lower)
+        result = fit_sqp(
+            problem,
+            np.full(K, 1.0 / K),
+            max_iter=self.max_iter,
+            kkt_tol=self.kkt_tol,
+            verbose=self.verbose,
+        )
+        extra = 0.0 if self.null_weight is None else self.null_weight - 1.0
+        return self._store(comps, extra, result, mode)
+
+    def _check_options(self):
         family = self.prior
         if self.df is not None and family not in grids.UNIFORM_FAMILIES:
             raise ValueError(
@@ -328,15 +375,10 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             )
         if family == "npmle" and self.mode == "estimate":
             raise ValueError("mode='estimate' does not apply to prior='npmle'.")
-        if x.shape[0] < 1:
-            raise ValueError("X: at least one sample is needed.")
-        if self.mode == "estimate":
-            mode = self._estimate_mode(x, s)
-        else:
-            mode = float(self.mode)
-        comps, problem, result = self._fit_at(x, s, mode)
+
+    def _store(self, comps, extra, result, mode):
+        family = self.prior
         w = result.weights
-        extra = problem.extra
         penalty = extra * math.log(w[0]) if extra else 0.0
         self.mode_ = mode
         self.prior_ = grids.Prior(
@@ -405,6 +447,9 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         mean : ndarray of shape (n, 1)
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            cols = ("PosteriorMean",)
+            return _eb_dask.posterior(X, s, self.prior_, self.df, cols)
         x, s = self._check_xs(X, s, reset=False)
         out = np.empty(x.shape[0])
         for start in range(0, x.shape[0], POSTERIOR_BLOCK):
@@ -435,11 +480,21 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             ``PosteriorMean``, ``PosteriorSD``, ``lfsr`` (the local false sign
             rate ``min(P(theta <= 0), P(theta >= 0))``), ``lfdr`` (``P(theta
             = 0)``), ``qvalue`` and ``svalue`` (the running means of the
-            sorted lfdr and lfsr: over the samples passed here),
+            sorted lfdr and lfsr: over the samples passed here; not for
+            dask X, whose table is a lazy dask DataFrame of the other
+            columns, or a dict of dask arrays without dask.dataframe),
             ``NegativeProb`` (``P(theta < 0)``), ``ZeroProb`` and
             ``PositiveProb``.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            cols = [c for c in COLUMNS if c not in ("qvalue", "svalue")]
+            arr = _eb_dask.posterior(X, s, self.prior_, self.df, cols)
+            try:
+                import dask.dataframe as dd
+            except ImportError:  # (dask.dataframe needs pandas and pyarrow)
+                return {c: arr[:, j] for j, c in enumerate(cols)}
+            return dd.from_dask_array(arr, columns=cols)
         x, s = self._check_xs(X, s, reset=False)
         n = x.shape[0]
         # one (n, 9) block, column-major: the DataFrame wraps it uncopied
