@@ -319,7 +319,6 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         -------
         self : EmpiricalBayesNormalMeans
         """
-        family = self.prior
         if is_dask_array(X):
             return self._fit_dask(X, s)
         x, s = self._check_xs(X, s, reset=True)
