@@ -160,14 +160,16 @@ def scaled_block(x, s, comps, df=None, kind=None):
     s2 = (s * s)[:, None]
     if kind == "scale":
         d = x - lower[0]
-        v = s2 + (scale * scale)[None, :]
-        inv = 1.0 / v
         vmax = s * s + float(np.max(scale)) ** 2
-        E = inv - (1.0 / vmax)[:, None]
-        E *= (-0.5 * d * d)[:, None]
-        L = np.sqrt(s2 * inv)
-        np.exp(E, out=E)
-        L *= E
+        # in place, two arrays of the block's size
+        V = s2 + (scale * scale)[None, :]
+        np.reciprocal(V, out=V)  # 1 / v
+        L = s2 * V
+        np.sqrt(L, out=L)
+        V -= (1.0 / vmax)[:, None]
+        V *= (-0.5 * d * d)[:, None]
+        np.exp(V, out=V)
+        L *= V
         c = -0.5 * d * d / vmax - np.log(s) - LOG_SQRT_2PI
         return L, c
     # atoms
