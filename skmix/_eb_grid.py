@@ -86,6 +86,15 @@ def ashr_scale_grid(x, s, mode, mult):
     Returns
     -------
     scales : ndarray, increasing
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix._eb_grid import ashr_scale_grid
+    >>> # largest 2 sqrt(3^2 - 1) = 5.657, smallest 0.1: m = ceil(11.64) = 12
+    >>> grid = ashr_scale_grid(np.array([3.0, 0.5]), np.ones(2), 0.0, np.sqrt(2))
+    >>> len(grid), float(grid[-1].round(3)), float(grid[0].round(4))
+    (13, 5.657, 0.0884)
     """
     smallest = np.inf
     excess_max = -np.inf

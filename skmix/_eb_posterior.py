@@ -233,7 +233,14 @@ def summaries(x, s, prior, df=None):
 
 def qvalues(local):
     """ashr's q-values (or s-values) from lfdr (or lfsr): the running mean of
-    the sorted local rates, mapped back to each sample."""
+    the sorted local rates, mapped back to each sample.
+
+    Examples
+    --------
+    >>> from skmix._eb_posterior import qvalues
+    >>> qvalues([0.5, 0.1, 0.9, 0.2]).round(4).tolist()
+    [0.2667, 0.1, 0.425, 0.15]
+    """
     local = np.asarray(local, dtype=float)
     order = np.argsort(local, kind="stable")
     out = np.empty_like(local)
