@@ -127,7 +127,7 @@ def log_lik(x, s, comps, df=None):
     return out
 
 
-def scaled_block(x, s, comps, df=None, kind=None):
+def scaled_block(x, s, comps, df=None, kind=None, cols=None):
     """``(L, c)``: ``L_ik = exp(log p_ik - c_i)`` with ``L <= 1``, ``c_i`` per row.
 
     ``kind`` (from :func:`block_kind`) picks a fast path: ``"scale"`` (point
@@ -136,10 +136,12 @@ def scaled_block(x, s, comps, df=None, kind=None):
     logarithm per entry), ``"atoms"`` (point masses only: ``exp(-((x -
     m_k)^2 - min_k (x - m_k)^2) / (2 s^2))``), else the general
     :func:`log_lik` and its row maxima. Rows with ``s = 0`` always take the
-    general path.
+    general path. ``cols``: only these columns (the ``"scale"`` path only).
     """
     x = np.asarray(x, dtype=float)
     s = np.asarray(s, dtype=float)
+    if cols is not None and (kind != "scale" or not np.all(s > 0)):
+        return scaled_block(x, s, comps, df, kind)[0][:, cols], None
     if kind == "uniform" and np.all(s > 0):
         out = _uniform_block(x, s, comps)
         if out is not None:
@@ -161,6 +163,8 @@ def scaled_block(x, s, comps, df=None, kind=None):
     if kind == "scale":
         d = x - lower[0]
         vmax = s * s + float(np.max(scale)) ** 2
+        if cols is not None:  # some columns only (the same row scaling)
+            scale = scale[cols]
         # in place, two arrays of the block's size
         V = s2 + (scale * scale)[None, :]
         np.reciprocal(V, out=V)  # 1 / v

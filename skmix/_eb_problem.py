@@ -70,11 +70,13 @@ class EBProblem:
         self.u = self.v = self._g = self._H = None
         self._u0 = self._v0 = 1.0  # the pseudo-row's u and v
 
-    def _blocks(self):
+    def _blocks(self, cols=None):
         kind = self.kind
         for start in range(0, self.n_data, self.rows):
             sl = slice(start, start + self.rows)
-            L, _ = lik.scaled_block(self.x[sl], self.s[sl], self.comps, self.df, kind)
+            L, _ = lik.scaled_block(
+                self.x[sl], self.s[sl], self.comps, self.df, kind, cols
+            )
             yield sl, L
 
     def _curvature_pass(self, x=None, dw=None, hessian=False):
@@ -162,8 +164,12 @@ class EBProblem:
         p = np.asarray(p, dtype=float)
         if self.v is None:
             self.v = np.empty(self.n_data)
-        for sl, L in self._blocks():
-            self.v[sl] = L @ p
+        # p is 0 off the working set: only its columns are built
+        cols = np.flatnonzero(p)
+        if cols.size == self.K:
+            cols = None
+        for sl, L in self._blocks(cols):
+            self.v[sl] = L @ (p if cols is None else p[cols])
         self._v0 = float(p[0])
 
     def gain(self, a):
