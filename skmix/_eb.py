@@ -128,7 +128,8 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
     n_iter_ : int
     converged_ : bool
     history_ : dict of ndarray
-        The solver's path (see :class:`KnownComponentsMixture`).
+        The solver's path (see :class:`KnownComponentsMixture`; with
+        ``null_weight``, its ``loglik`` is the penalised objective).
     n_features_in_ : int
         1 (x) or 2 (x, s).
 
