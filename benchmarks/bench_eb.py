@@ -200,8 +200,11 @@ def write_r_data(folder, x, s, grid):
 
 def run_r(method, data, grid_file, n, K, timeout):
     """One R method on the data file: time, grid, weights, posterior means."""
-    out = Path(data).parent / f"{method}.out"
-    cmd = ["Rscript", str(R_SCRIPT), method, str(data), str(n), str(grid_file)]
+    folder = Path(data).parent
+    out, script = folder / f"{method}.out", folder / R_SCRIPT.name
+    # Rscript reads its file as it runs: run a copy, safe from later edits
+    shutil.copyfile(R_SCRIPT, script)
+    cmd = ["Rscript", str(script), method, str(data), str(n), str(grid_file)]
     cmd += [str(K), str(out)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
