@@ -356,6 +356,8 @@ def bench_size(n, args, packages):
             "memory": args.memory,
         }
         for timer in TIMERS:
+            if timer.__name__.removeprefix("time_") not in args.methods:
+                continue
             res = evaluate(timer(ctx), theta, x, s, grid)
             res["load_average"] = os.getloadavg()
             row["methods"].append(res)
@@ -382,7 +384,8 @@ def print_result(n, res):
             f"same grid {res['same_grid']}  load {os.getloadavg()[0]:.2f}"
         )
     else:
-        print(f"{n:>9.0e} {res['method']:<18} {res['seconds']:9.2f} s  {res}")
+        extra = {k: v for k, v in res.items() if k not in ("method", "seconds")}
+        print(f"{n:>9.0e} {res['method']:<18} {res['seconds']:9.2f} s  {extra}")
     sys.stdout.flush()
 
 
@@ -481,6 +484,14 @@ def main(argv=None):
         help="seconds one R call may take (default 600)",
     )
     parser.add_argument("--no-r", action="store_true", help="leave R out")
+    parser.add_argument(
+        "--methods",
+        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+        default=[t.__name__.removeprefix("time_") for t in TIMERS],
+        help="comma-separated methods to time (default: all of "
+        + ", ".join(t.__name__.removeprefix("time_") for t in TIMERS)
+        + ")",
+    )
     parser.add_argument(
         "--load",
         type=int,
