@@ -4,7 +4,7 @@
 #   METHOD  ash_nopenalty | ash_default | ebnm | mixsqp_posterior | check
 #   DATA    2 N float64 (x then s), as NumPy's tofile writes them
 #   GRID    K float64: the prior scales (0 first: the point mass at 0)
-#   OUT     written: wall seconds, K' (the length of the grid R used: ash
+#   OUT     written: wall seconds, CPU seconds (user + system), K' (the length of the grid R used: ash
 #           picks its own), the K' scales, the K' fitted weights, then the
 #           N posterior means (float64)
 # "check" prints which of ashr, ebnm, mixsqp load (one per line) and exits.
@@ -89,8 +89,10 @@ run <- switch(method,
 )
 
 gc()
-start <- proc.time()[["elapsed"]]
+start <- proc.time()
 res <- run()
-elapsed <- proc.time()[["elapsed"]] - start
+used <- proc.time() - start
+elapsed <- used[["elapsed"]]
+cpu <- used[["user.self"]] + used[["sys.self"]]
 # ash chooses its own grid: K here is the length of the grid R used
-writeBin(as.double(c(elapsed, length(res$pi), res$sd, res$pi, res$pm)), args[6])
+writeBin(as.double(c(elapsed, cpu, length(res$pi), res$sd, res$pi, res$pm)), args[6])
