@@ -252,6 +252,31 @@ def _r_timer(method):
     return timer
 
 
+def r_methods(r_max_n=1e6, timeout=600):
+    """The R comparators as ``{name: method(x, s, grid) -> dict}``.
+
+    For a benchmark whose methods take the data and the grid (scales, the
+    point mass at 0 first) and return ``seconds``, ``weights``, ``grid`` and
+    ``posterior_mean`` (or ``skipped``): each writes the data to a temporary
+    folder and runs ``bench_eb_r.R``.
+    """
+    packages = r_packages()
+
+    def make(name):
+        def method(x, s, grid):
+            with tempfile.TemporaryDirectory() as tmp:
+                data, grid_file = write_r_data(tmp, x, s, grid)
+                ctx = {"n": len(x), "r_packages": packages, "r_max_n": r_max_n}
+                ctx.update(data=data, grid_file=grid_file, grid=np.asarray(grid))
+                ctx["r_timeout"] = timeout
+                return _r_timer(name)(ctx)
+
+        method.__name__ = name
+        return method
+
+    return {name: make(name) for name in R_METHODS}
+
+
 time_ash_nopenalty = _r_timer("ash_nopenalty")
 time_ash_default = _r_timer("ash_default")
 time_ebnm = _r_timer("ebnm")
