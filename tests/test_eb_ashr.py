@@ -14,12 +14,15 @@ ashr runs where ``Rscript -e 'library(ashr)'`` works (R's library path,
 ``R_LIBS_USER`` included); mixsqp where R has it.
 """
 
+import functools
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 from scipy.special import logsumexp
+
+import skmix
 
 RSCRIPT = shutil.which("Rscript")
 N = 2000
@@ -36,7 +39,9 @@ COLUMNS = (
 )
 
 
+@functools.cache
 def _r_loads(package):
+    """(True, "") when R loads ``package``, else (False, the reason)."""
     if RSCRIPT is None:
         return False, "Rscript not found"
     proc = subprocess.run(
@@ -50,9 +55,6 @@ def _r_loads(package):
         return False, f"R cannot load {package}: {first[:200]}"
     return True, ""
 
-
-HAS_ASHR, WHY_NO_ASHR = _r_loads("ashr")
-HAS_MIXSQP, WHY_NO_MIXSQP = _r_loads("mixsqp")
 
 ASH_CODE = r"""
 suppressMessages(library(ashr))
@@ -77,12 +79,15 @@ writeBin(as.double(mixsqp(L, control = list(verbose = FALSE))$x), args[4])
 """
 
 
+# the estimator lands on its own branch
+pytestmark = pytest.mark.skipif(
+    not hasattr(skmix, "EmpiricalBayesNormalMeans"),
+    reason="skmix.EmpiricalBayesNormalMeans is not in this tree",
+)
+
+
 def _estimator():
-    try:
-        from skmix import EmpiricalBayesNormalMeans
-    except ImportError:  # the estimator lands on its own branch
-        pytest.skip("skmix.EmpiricalBayesNormalMeans is not in this tree")
-    return EmpiricalBayesNormalMeans
+    return skmix.EmpiricalBayesNormalMeans
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +122,9 @@ def loglik(x, s, grid, w):
 
 @pytest.fixture(scope="module")
 def ash_fit(data, tmp_path_factory):
-    if not HAS_ASHR:
-        pytest.skip(WHY_NO_ASHR)
+    has_ashr, why = _r_loads("ashr")
+    if not has_ashr:
+        pytest.skip(why)
     x, s = data
     tmp = tmp_path_factory.mktemp("ash")
     (tmp / "ash.R").write_text(ASH_CODE)
@@ -178,8 +184,10 @@ def test_posterior_at_ashr_g(data, ash_fit, column):
     )
 
 
-@pytest.mark.skipif(not HAS_MIXSQP, reason=WHY_NO_MIXSQP or "no mixsqp")
 def test_objective_at_least_mixsqp(data, tmp_path):
+    has_mixsqp, why = _r_loads("mixsqp")
+    if not has_mixsqp:
+        pytest.skip(why)
     x, s = data
     est = _estimator()().fit(x, s=s)
     grid = _grid_of(est)
