@@ -2,7 +2,6 @@
 standard errors."""
 
 import math
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -19,7 +18,9 @@ from . import _eb_grid as grids
 from . import _eb_posterior as post
 from ._dask import is_dask_array
 from ._eb_problem import EBProblem
-from ._simplex import fit_sqp
+from ._solve import MAX_ITER, fit_sqp
+from ._threads import fit_blas_threads
+from ._warnings import warn_at_caller
 
 SQRT2 = math.sqrt(2.0)
 # Rows per block in the posterior passes.
@@ -126,7 +127,15 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
     kkt_gap_ : float
         The fitted weights' distance from optimality (0 at the maximum).
     n_iter_ : int
+        Number of solver iterations (EM warm-up steps included).
     converged_ : bool
+        Whether the solver reached ``kkt_gap_ <= kkt_tol`` (or found no step
+        that raises the likelihood at a gap below ``sqrt(kkt_tol)``); a
+        :class:`~sklearn.exceptions.ConvergenceWarning` otherwise.
+    status_ : str
+        How the solver stopped: ``"converged"``, ``"max_iter"`` (the
+        iteration limit) or ``"no ascent step"`` (no step raises the
+        likelihood any more), as :attr:`KnownComponentsMixture.status_`.
     history_ : dict of ndarray
         The solver's path (see :class:`KnownComponentsMixture`; with
         ``null_weight``, its ``loglik`` is the penalised objective).
@@ -290,18 +299,24 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
                 )
         return grids.components(family, np.sort(grid), mode)
 
+    def _solve(self, problem):
+        """The SQP of :class:`KnownComponentsMixture` on ``problem`` from
+        ``1 / K`` (one BLAS thread, as the mixture estimators' shell runs
+        it: the products are per row block)."""
+        K = problem.K
+        with fit_blas_threads(problem):
+            return fit_sqp(
+                problem,
+                np.full(K, 1.0 / K),
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+                options={"kkt_tol": self.kkt_tol},
+            )
+
     def _fit_at(self, x, s, mode):
         comps = self._components(x, s, mode)
-        K = len(comps.lower)
         problem = EBProblem(x, s, comps, self.df, self.null_weight)
-        result = fit_sqp(
-            problem,
-            np.full(K, 1.0 / K),
-            max_iter=self.max_iter,
-            kkt_tol=self.kkt_tol,
-            verbose=self.verbose,
-        )
-        return comps, problem, result
+        return comps, problem, self._solve(problem)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, s=None):
@@ -349,14 +364,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         else:
             comps = self._components(None, None, mode)
         problem = _eb_dask.problem(chunks, n, comps, self.df, self.null_weight)
-        K = len(comps.lower)
-        result = fit_sqp(
-            problem,
-            np.full(K, 1.0 / K),
-            max_iter=self.max_iter,
-            kkt_tol=self.kkt_tol,
-            verbose=self.verbose,
-        )
+        result = self._solve(problem)
         extra = 0.0 if self.null_weight is None else self.null_weight - 1.0
         return self._store(comps, extra, result, mode)
 
@@ -398,14 +406,21 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         self.kkt_gap_ = float(result.kkt_gap)
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
+        self.status_ = result.status
+        for column in result.history.values():
+            column.flags.writeable = False
         self.history_ = result.history
         if not self.converged_:
-            warnings.warn(
+            advice = (
+                "increase max_iter"
+                if self.status_ == MAX_ITER
+                else "no step raises the likelihood any more: check the grid"
+            )
+            warn_at_caller(
                 f"EmpiricalBayesNormalMeans: the solver stopped after "
-                f"{self.n_iter_} iterations at a KKT gap of {self.kkt_gap_:.3g} "
-                f"> kkt_tol = {self.kkt_tol}; increase max_iter.",
+                f"{self.n_iter_} iterations (status {self.status_!r}) at a KKT "
+                f"gap of {self.kkt_gap_:.3g} > kkt_tol={self.kkt_tol}; {advice}.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
         return self
 

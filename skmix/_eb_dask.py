@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _eb_grid as grids
 from . import _eb_likelihood as lik
+from ._eb_posterior import summaries
 from ._known_backends import ChunkedProblem, _block_sums
 
 BLOCK = 1 << 14
@@ -172,8 +173,6 @@ def problem(chunks, n, comps, df, null_weight):
 
 
 def _posterior_chunk(chunk, prior, df, columns):
-    from ._eb_posterior import summaries
-
     x, s = chunk
     out = np.empty((len(x), len(columns)))
     for start in range(0, len(x), BLOCK):

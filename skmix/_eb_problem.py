@@ -1,11 +1,11 @@
-"""The empirical Bayes fit as a problem of :mod:`skmix._simplex`'s solvers.
+"""The empirical Bayes fit as a problem of :mod:`skmix._solve`'s solvers.
 
 The likelihood matrix ``L`` (n, K) of ``(x_i, s_i)`` against the prior's
 components is never held: each pass over the samples builds it again, one
 block of rows at a time (:func:`skmix._eb_likelihood.scaled_block`), and
 does with the block everything the solver needs from it. What is kept per
 sample is ``u = L w`` at the current point and ``v = L p`` along a proposed
-step (two vectors of length n), as in :class:`skmix._simplex.DenseProblem`,
+step (two vectors of length n), as in :class:`skmix._problem.DenseProblem`,
 so that a line search costs no pass. Each pass that moves the point also
 accumulates the full K x K Hessian ``sum_i L_i L_i^T / u_i^2`` (K is small),
 so that :meth:`EBProblem.hessian` costs no pass: an SQP iteration is two
@@ -24,6 +24,8 @@ import math
 import numpy as np
 
 from . import _eb_likelihood as lik
+from . import _simplex_blocks as blocks
+from ._problem import SimplexProblem
 
 # Up to this many components, the passes that move the point build the full
 # Hessian (K^2 / 2 products per sample); above, hessian(cols) is a pass.
@@ -43,8 +45,11 @@ def row_constants(x, s, comps, df, rows):
     return total
 
 
-class EBProblem:
-    """The reductions of :class:`skmix._simplex.DenseProblem`, ``L`` built per block.
+class EBProblem(SimplexProblem):
+    """The reductions of :class:`skmix._problem.DenseProblem`, ``L`` built per block.
+
+    A :class:`skmix._problem.SimplexProblem`: EM's update, the KKT gap, the
+    first pass's check and the history's columns come from there.
 
     Parameters
     ----------
@@ -116,7 +121,7 @@ class EBProblem:
         self._H = H
         return log_d, gain
 
-    # -- the protocol of skmix._simplex ---------------------------------------
+    # -- the reductions of skmix._problem.Problem -----------------------------
     def start(self, x):
         x = np.asarray(x, dtype=float)
         if self.u is None:
@@ -199,3 +204,22 @@ class EBProblem:
         w_new = np.asarray(w_new, dtype=float)
         _, gain = self._curvature_pass(x=w_new, dw=w_new - w_old)
         return float(gain)
+
+    def information(self, support):
+        """Observed information blocks: ``H[:, support]`` and ``diag(H)``.
+
+        ``H = sum_i L_i L_i^T / u_i^2`` at the current point (not divided by
+        the total), the null-biased pseudo-row's term included.
+        """
+        support = np.asarray(support)
+        H_cols = np.zeros((self.K, len(support)))
+        diag = np.zeros(self.K)
+        for sl, L in self._blocks():
+            H_b, diag_b = blocks.information(np, L, None, self.u[sl], support)
+            H_cols += H_b
+            diag += diag_b
+        if self.extra:
+            term = self.extra / (self._u0 * self._u0)
+            H_cols[0, support == 0] += term
+            diag[0] += term
+        return H_cols, diag

@@ -9,10 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix import EmpiricalBayesNormalMeans
+from skmix import _eb_grid as grids
+from skmix._eb_problem import EBProblem
+from skmix._problem import SimplexProblem
 
 FAMILIES = [
     "normal_scale_mixture",
@@ -122,6 +126,48 @@ def test_null_weight_maximises_penalised_objective():
     assert w[0] > plain.prior_weights_[0]
     assert est.loglik_ == pytest.approx(np.log(L @ w).sum(), rel=1e-10)
     assert est.loglik_ < plain.loglik_
+
+
+def test_status_history_and_convergence_warning():
+    _, x, s = draw(1000, seed=6)
+    est = EmpiricalBayesNormalMeans().fit(x, s=s)
+    assert est.status_ == "converged" and est.converged_
+    K = len(est.prior_weights_)
+    assert set(est.history_) == {"iteration", "loglik", "diff_loglik"} | {
+        f"weight_{k}" for k in range(K)
+    }
+    last = np.array([est.history_[f"weight_{k}"][-1] for k in range(K)])
+    np.testing.assert_array_equal(last, est.prior_weights_)
+    assert est.history_["loglik"][-1] == pytest.approx(est.loglik_, rel=1e-12)
+    with pytest.raises(ValueError, match="read-only"):
+        est.history_["loglik"][0] = 0.0
+    with pytest.warns(ConvergenceWarning, match="max_iter") as caught:
+        short = EmpiricalBayesNormalMeans(max_iter=2).fit(x, s=s)
+    assert caught[0].filename == __file__  # the user's line, not skmix's
+    assert short.status_ == "max_iter" and not short.converged_
+    assert short.n_iter_ == 2 and short.kkt_gap_ > short.kkt_tol
+
+
+@pytest.mark.parametrize("null_weight", [None, 4.0])
+def test_problem_information_is_the_observed_information(null_weight):
+    # H = sum_i L_i L_i^T / (L w)_i^2 (+ the pseudo-row's (lambda_0 - 1) /
+    # w_0^2 on (0, 0)), L from scipy.stats: scaling the rows cancels
+    _, x, s = draw(400, seed=7)
+    est = EmpiricalBayesNormalMeans(null_weight=null_weight).fit(x, s=s)
+    L = likelihood_matrix(x, s, est)
+    w = est.prior_weights_
+    Z = L / (L @ w)[:, None]
+    H = Z.T @ Z
+    if null_weight:
+        H[0, 0] += (null_weight - 1) / w[0] ** 2
+    comps = grids.components(est.prior, est.prior_grid_[1:], 0.0)
+    problem = EBProblem(x, s, comps, None, null_weight)
+    assert isinstance(problem, SimplexProblem)
+    problem.start(w)
+    support = np.array([0, 2, 5])
+    H_cols, diag = problem.information(support)
+    np.testing.assert_allclose(H_cols, H[:, support], rtol=1e-10)
+    np.testing.assert_allclose(diag, np.diag(H), rtol=1e-10)
 
 
 def test_mode_estimate_recovers_shift():
