@@ -91,7 +91,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         closed forms exist there; a ValueError elsewhere).
 
     null_weight : float, default=None
-        ashr's null-biased penalty ``lambda_0 >= 1``: the fit maximises
+        The null-biased penalty of ashr, ``lambda_0 >= 1``: the fit maximises
         ``loglik(w) + (lambda_0 - 1) log w_0`` (``w_0`` the point mass at
         the mode), like ``lambda_0 - 1`` pseudo-observations from the null
         (ashr's ``prior = "nullbiased"`` is ``lambda_0 = 10``). None: off.
@@ -144,7 +144,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    KnownComponentsMixture : the weights of known components, the same solver.
+    KnownComponentsMixture : The weights of known components, the same solver.
 
     Notes
     -----
@@ -334,6 +334,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : EmpiricalBayesNormalMeans
+            The fitted estimator.
         """
         if is_dask_array(X):
             return self._fit_dask(X, s)
@@ -456,10 +457,14 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         X : array-like of shape (n,), (n, 1) or (n, 2)
             As in :meth:`fit`.
         s : float or array-like of shape (n,), default=None
+            The standard errors of x (>= 0), as in :meth:`fit`; None with a
+            two-column X.
 
         Returns
         -------
         mean : ndarray of shape (n, 1)
+            The posterior mean ``E[theta_i | x_i, s_i]`` of each sample (a
+            lazy dask array for dask X).
         """
         check_is_fitted(self)
         if is_dask_array(X):
@@ -475,7 +480,23 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         return out[:, None]
 
     def fit_transform(self, X, y=None, s=None):
-        """:meth:`fit`, then :meth:`transform` on the same data."""
+        """Fit the prior, then return the posterior means of the same data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n,), (n, 1) or (n, 2)
+            The estimates x, or the columns ``[x, s]``, as in :meth:`fit`.
+        y : None
+            Ignored.
+        s : float or array-like of shape (n,), default=None
+            The standard errors of x (>= 0), as in :meth:`fit`; None with a
+            two-column X.
+
+        Returns
+        -------
+        mean : ndarray of shape (n, 1)
+            :meth:`transform` of X after :meth:`fit` on it.
+        """
         return self.fit(X, s=s).transform(X, s=s)
 
     def posterior(self, X, s=None):
@@ -487,6 +508,8 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             As in :meth:`fit` (the fitted data or new data: nothing of the
             data is kept by :meth:`fit`).
         s : float or array-like of shape (n,), default=None
+            The standard errors of x (>= 0), as in :meth:`fit`; None with a
+            two-column X.
 
         Returns
         -------
@@ -537,12 +560,17 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n,), (n, 1) or (n, 2)
+            The estimates x, or the columns ``[x, s]``, as in :meth:`fit`.
         s : float or array-like of shape (n,), default=None
+            The standard errors of x (>= 0), as in :meth:`fit`; None with a
+            two-column X.
         level : float, default=0.95
+            The posterior probability of each interval, in (0, 1).
 
         Returns
         -------
         intervals : ndarray of shape (n, 2)
+            The lower and upper ends for each sample.
         """
         check_is_fitted(self)
         if not 0 < level < 1:
@@ -556,18 +584,25 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         return out
 
     def sample_posterior(self, X, s=None, n_samples=1, random_state=None):
-        """Draws of ``theta`` from each sample's posterior.
+        """Draw ``theta`` from each sample's posterior.
 
         Parameters
         ----------
         X : array-like of shape (n,), (n, 1) or (n, 2)
+            The estimates x, or the columns ``[x, s]``, as in :meth:`fit`.
         s : float or array-like of shape (n,), default=None
+            The standard errors of x (>= 0), as in :meth:`fit`; None with a
+            two-column X.
         n_samples : int, default=1
+            Draws per sample.
         random_state : int, RandomState or Generator, default=None
+            The random numbers (as in scikit-learn; a NumPy Generator is
+            used as it is).
 
         Returns
         -------
         draws : ndarray of shape (n, n_samples)
+            Independent draws from the posterior of each ``theta_i``.
         """
         check_is_fitted(self)
         if not (isinstance(n_samples, Integral) and n_samples >= 1):
