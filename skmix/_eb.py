@@ -162,6 +162,23 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
     the data is stored in the estimator, and q-values and s-values
     (:meth:`posterior`) are computed over the samples passed.
 
+    The fit runs the solver of the mixture estimators
+    (:func:`skmix._solve.fit_sqp`, with ``kkt_tol`` as its option, one BLAS
+    thread, ``status_``, the ``ConvergenceWarning`` at the caller's line)
+    on an :class:`skmix._eb_problem.EBProblem`, a
+    :class:`skmix._problem.SimplexProblem`. The estimator is not a
+    subclass of the mixture estimators' base class
+    (:class:`skmix._base._BaseKnownMixture`): that is a density estimator
+    whose per-sample methods (``predict_proba``, ``predict``,
+    ``score_samples``, ``bic``) take X alone and speak of components, and
+    whose fit takes ``sample_weight`` and the parameters ``solver``,
+    ``tol`` and ``warm_start``; here a sample is a pair ``(x_i, s_i)`` with
+    ``s`` a keyword, the output is each ``theta_i``'s posterior (a
+    transformer), only the SQP applies (the grid's components overlap,
+    where EM is slow), one fit may run many solves (``mode="estimate"``),
+    and ``loglik_`` leaves out ``null_weight``'s penalty that the solver
+    maximises.
+
     References
     ----------
     M. Stephens (2017), False discovery rates: a new deal. Biostatistics
