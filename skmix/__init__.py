@@ -11,11 +11,14 @@ The public API:
   log-densities), by EM or an active-set SQP solver;
 - :class:`PriorShiftAdapter`, a classifier's class priors re-estimated on
   unlabeled data under label shift, and its probabilities corrected;
+- :class:`EmpiricalBayesNormalMeans`, empirical Bayes shrinkage of estimates
+  with standard errors (ashr's adaptive shrinkage) and their posteriors;
 - :func:`make_mixture`, which draws samples from the two-Gaussian model;
 - :class:`EMPathDisplay`, a plot of the EM path (needs matplotlib).
 """
 
 from ._datasets import make_mixture
+from ._eb import EmpiricalBayesNormalMeans
 from ._estimator import TwoGaussianMixturePi
 from ._known import KnownComponentsMixture
 from ._label_shift import PriorShiftAdapter
@@ -25,6 +28,7 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     "EMPathDisplay",
+    "EmpiricalBayesNormalMeans",
     "KnownComponentsMixture",
     "PriorShiftAdapter",
     "TwoGaussianMixturePi",

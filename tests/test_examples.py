@@ -55,6 +55,7 @@ def test_plot_prevalence(tmp_path, monkeypatch, capsys):
         ("plot_prevalence.py", "prevalence.png"),
         ("plot_known_components.py", "known_components.png"),
         ("plot_label_shift.py", "label_shift.png"),
+        ("plot_shrinkage.py", "shrinkage.png"),
     ],
 )
 def test_figure_goes_to_the_output_folder(name, figure, tmp_path, monkeypatch):

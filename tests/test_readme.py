@@ -52,7 +52,7 @@ def test_user_guide_does_not_claim_per_sample_storage():
 def test_readme_is_short_and_links_the_benchmarks():
     sections = re.findall(r"^## (.+)$", README, flags=re.MULTILINE)
     assert sections[-1] == "Development"  # not between two estimator sections
-    assert len(README.splitlines()) < 550
+    assert len(README.splitlines()) < 600  # four estimator sections (issue 18)
     tables = re.findall(r"(?:^\|.*\n)+", README, flags=re.MULTILINE)
     assert max(len(t.splitlines()) for t in tables) <= 22  # the tutorial's path
     assert README.count("docs/benchmarks.rst") >= 4
@@ -63,5 +63,6 @@ def test_readme_is_short_and_links_the_benchmarks():
         "TwoGaussianMixturePi",
         "KnownComponentsMixture",
         "PriorShiftAdapter",
+        "EmpiricalBayesNormalMeans",
     ):
         assert f":class:`~skmix.{estimator}`" in index
