@@ -16,8 +16,11 @@ A sample with ``s = 0`` has ``theta = x`` exactly. Probabilities of
 (never ``1 -`` the other), so that a tiny lfsr keeps its digits.
 """
 
+import math
+from typing import NamedTuple
+
 import numpy as np
-from scipy.special import log_ndtr, ndtr, ndtri_exp, stdtr, stdtrit
+from scipy.special import log_ndtr, ndtr, ndtri, ndtri_exp, stdtr, stdtrit
 
 from . import _eb_likelihood as lik
 
@@ -248,74 +251,240 @@ def qvalues(local):
     return out
 
 
-def _cdf(t, x, s, prior, r, df):
-    """``P(theta <= t | x)`` (atoms at t included), rows of t, x, s, r."""
-    _, above = component_tails(t, x, s, prior.components, df)
-    return np.einsum("ik,ik->i", r, 1.0 - above)
+# Posterior quantiles are solved to |F(t) - p| <= QUANTILE_RTOL * min(p, 1 - p)
+QUANTILE_RTOL = 1e-12
+# a row's uniforms whose normalising constant is below this take the log path
+_TINY_Z = 1e-200
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _component_ranges(x, s, comps, df):
-    """Intervals holding each component's posterior (to rounding), (n, K)."""
-    m, v = component_moments(x, s, comps, df)
-    unif = (comps.upper > comps.lower)[None, :]
-    sd = np.sqrt(v)
-    width = 40.0 if df is None else 1e4  # (t tails are polynomial)
-    lo = np.where(unif, comps.lower[None, :], m - width * sd)
-    hi = np.where(unif, comps.upper[None, :], m + width * sd)
-    return lo, hi
+class _Block(NamedTuple):
+    """One block's posterior, for the quantiles: rows of x, s, r (n, K),
+    the components' posterior means m and sds (n, K), reflected (``theta ->
+    -theta``) where the upper tail is solved for."""
+
+    x: np.ndarray
+    s: np.ndarray
+    r: np.ndarray
+    m: np.ndarray
+    sd: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    scale: np.ndarray
+    df: object
+
+    def rows(self, idx):
+        return _Block(
+            self.x[idx], self.s[idx], self.r[idx], self.m[idx], self.sd[idx],
+            self.lower, self.upper, self.scale, self.df,
+        )  # fmt: skip
+
+    def reflected(self):
+        return _Block(
+            -self.x, self.s, self.r, -self.m, self.sd, -self.upper, -self.lower,
+            self.scale, self.df,
+        )  # fmt: skip
 
 
-def quantile(p, x, s, prior, df=None, max_iter=200):
-    """The ``p``-quantile ``inf{t : P(theta <= t | x) >= p}`` of each sample.
+def _cdf_pdf(t, b):
+    """``F(t) = P(theta <= t | x)`` (atoms at t included) and the density
+    of the continuous part at t, for the rows of :class:`_Block` ``b``.
 
-    A bracketed root find on the posterior mixture's CDF, all samples at
-    once: regula falsi with the Illinois rule, and a bisection every third
-    step (the CDF jumps at point masses), until the bracket is a few ulps.
+    Normal components: ``Phi((t - m) / sd)``; uniforms (a truncated normal
+    ``N(x, s^2)`` on ``[lower, upper]``): from ``Phi`` at ``u = (t - x) / s``
+    (one per row) and at the ends, each from its nearer tail; rows whose
+    normalising constant is below ``_TINY_Z`` (and Student t likelihoods):
+    in log space per entry.
+    """
+    point = (b.lower == b.upper) & (b.scale == 0)
+    unif = b.upper > b.lower
+    normal = ~point & ~unif
+    tt = t[:, None]
+    F = np.zeros(len(t))
+    f = np.zeros(len(t))
+    if point.any():
+        F += np.einsum("ik,ik->i", b.r[:, point], b.m[:, point] <= tt)
+    if normal.any():
+        inv = 1.0 / b.sd[:, normal]
+        z = (tt - b.m[:, normal]) * inv
+        F += np.einsum("ik,ik->i", b.r[:, normal], ndtr(z))
+        z *= z
+        z *= -0.5
+        np.exp(z, out=z)
+        f += np.einsum("ik,ik->i", b.r[:, normal] * inv, z) * _INV_SQRT_2PI
+    if unif.any():
+        Fu, fu = _uniform_cdf_pdf(t, b.x, b.s, b.lower[unif], b.upper[unif], b.df)
+        F += np.einsum("ik,ik->i", b.r[:, unif], Fu)
+        f += np.einsum("ik,ik->i", b.r[:, unif], fu)
+    return F, f
+
+
+def _uniform_cdf_pdf(t, x, s, lower, upper, df):
+    """CDF and density at t of each uniform component's posterior, (n, K)."""
+    se = s[:, None]
+    u = ((t - x) / s)[:, None]
+    a = (lower[None, :] - x[:, None]) / se
+    b = (upper[None, :] - x[:, None]) / se
+    if df is None:
+        # the interval above x: upper tails (Q), else lower tails (P)
+        up = a > 0
+        pa = ndtr(np.where(up, -a, a))
+        pb = ndtr(np.where(up, -b, b))
+        z = np.abs(pb - pa)
+        pu = ndtr(np.where(up, -u, u))
+        num = np.where(up, pa - pu, pu - pa)
+        inside = (num > 0) & (num < z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            Fk = np.minimum(np.maximum(num, 0.0), z) / z
+            fk = np.where(inside, np.exp(-0.5 * u * u) * _INV_SQRT_2PI / (se * z), 0.0)
+        slow = (z < _TINY_Z).any(axis=1)
+        if not slow.any():
+            return Fk, fk
+        rows = np.flatnonzero(slow)
+        a, b, u, se = a[rows], b[rows], u[rows], se[rows]
+        g = np.clip(u, a, b)
+        log_z = lik.log_ndtr_diff(a, b)
+        with np.errstate(divide="ignore"):
+            Fk[rows] = np.exp(lik.log_ndtr_diff(a, g) - log_z)
+        fk[rows] = np.where((u > a) & (u < b), np.exp(lik.log_phi(u) - log_z) / se, 0.0)
+        return Fk, fk
+    # theta = x - s T, T ~ t_df on [-b, -a]: P(theta <= t) = P(T >= -u)
+    g = np.clip(-u, -b, -a)
+    z = lik.t_cdf_diff(df, -b, -a)
+    Fk = lik.t_cdf_diff(df, g, -a) / z
+    log_dens = lik.t_log_const(df) - 0.5 * (df + 1) * np.log1p(u * u / df)
+    fk = np.where((u > a) & (u < b), np.exp(log_dens) / (se * z), 0.0)
+    return Fk, fk
+
+
+def _lower_quantile(p, blk, max_iter):
+    """The ``p``-quantile (``p <= 1/2``) of each row of :class:`_Block`.
+
+    The bracket: the quantile lies between the smallest and the largest of
+    the components' own p-quantiles (their supports' ends for uniforms);
+    each atom inside it is tested (the quantile is the atom where the CDF
+    jumps over p there) and halves the bracket. Then Newton's method on
+    ``ndtri(F(t)) = ndtri(p)`` (exact in one step for a normal posterior),
+    safeguarded by the bracket: a step outside it, or at ``F = 0``, is a
+    bisection. Done at ``|F(t) - p| <= QUANTILE_RTOL p`` or a bracket of a
+    few ulps (a jump of F: its upper end is returned).
+    """
+    n = blk.r.shape[0]
+    point = (blk.lower == blk.upper) & (blk.scale == 0)
+    unif = blk.upper > blk.lower
+    zp = ndtri(p)
+    q_lo = np.where(unif[None, :], blk.lower[None, :], blk.m + blk.sd * zp)
+    q_hi = np.where(unif[None, :], blk.upper[None, :], blk.m + blk.sd * zp)
+    live = blk.r > 0
+    lo = np.where(live, q_lo, np.inf).min(axis=1)
+    hi = np.where(live, q_hi, -np.inf).max(axis=1)
+    lo -= 4 * np.spacing(np.abs(lo))
+    hi += 4 * np.spacing(np.abs(hi))
+    out = hi.copy()
+    done = np.zeros(n, dtype=bool)
+    atoms = np.unique(blk.lower[point])
+    if 0 < len(atoms) <= 8 and not point.all():
+        for a in atoms:
+            t = np.full(n, a)
+            F, _ = _cdf_pdf(t, blk)
+            mass = blk.r[:, point & (blk.lower == a)].sum(axis=1)
+            at = (F - mass < p) & (p <= F)
+            out[at & ~done] = a
+            done |= at
+            hi = np.where(F - mass >= p, np.minimum(hi, a), hi)
+            lo = np.where(p > F, np.maximum(lo, a), lo)
+    act = np.flatnonzero(~done & (hi > lo))
+    # start: the normal with the posterior's mean and sd
+    mean = np.einsum("ik,ik->i", blk.r, blk.m)
+    dev = blk.m - mean[:, None]
+    var = np.einsum("ik,ik->i", blk.r, blk.sd * blk.sd + dev * dev)
+    t = mean + np.sqrt(var) * zp
+    a, b = lo[act], hi[act]
+    t = t[act]
+    t = np.where((t > a) & (t < b), t, 0.5 * (a + b))
+    sub = blk.rows(act)
+    for _ in range(max_iter):
+        if act.size == 0:
+            break
+        F, f = _cdf_pdf(t, sub)
+        below = p > F
+        a = np.where(below, t, a)
+        b = np.where(below, b, t)
+        ok = np.abs(F - p) <= QUANTILE_RTOL * p
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            g = ndtri(F)
+            step = (g - zp) * np.exp(-0.5 * g * g) * _INV_SQRT_2PI / f
+            t_new = t - step
+        bad = ~((t_new > a) & (t_new < b))
+        t_new = np.where(bad, 0.5 * (a + b), t_new)
+        tight = (b - a) <= 4 * np.spacing(np.maximum(np.abs(a), np.abs(b)))
+        out[act[ok]] = t[ok]
+        out[act[tight & ~ok]] = b[tight & ~ok]
+        keep = ~(ok | tight)
+        act, t, a, b = act[keep], t_new[keep], a[keep], b[keep]
+        if not keep.all():
+            sub = sub.rows(keep)
+    if act.size:
+        out[act] = b
+    return out
+
+
+def quantiles(ps, x, s, prior, df=None, max_iter=100):
+    """The ``p``-quantiles ``inf{t : P(theta <= t | x) >= p}`` of each
+    sample's posterior, for each p in ``ps``: shape (n, len(ps)).
+
+    All samples at once (see :func:`_lower_quantile`): the root of the
+    posterior mixture's CDF, to ``|F(t) - p| <= QUANTILE_RTOL min(p, 1 -
+    p)`` (1e-12 relative in the smaller tail), where the CDF jumps over p at
+    an atom, the atom itself. ``p > 1/2`` is solved as the ``(1 -
+    p)``-quantile of ``-theta`` (its lower tail, where the CDF's digits are).
+    Samples with ``s = 0`` give x. A prior of point masses only: the first
+    atom (in order) at which the cumulative posterior weight reaches p.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix._eb_grid import Prior
+    >>> from skmix._eb_posterior import quantiles
+    >>> g = Prior("normal_scale_mixture", np.array([1.0]), np.zeros(1),
+    ...           np.zeros(1), np.array([1.0]), 0.0)
+    >>> quantiles([0.025, 0.975], np.array([2.0]), np.array([1.0]), g).round(4)
+    array([[-0.3859,  2.3859]])
     """
     x = np.asarray(x, dtype=float)
     s = np.asarray(s, dtype=float)
+    ps = np.atleast_1d(np.asarray(ps, dtype=float))
     comps = prior.components
-    r = responsibilities(x, s, prior, df)
-    lo_k, hi_k = _component_ranges(x, s, comps, df)
-    live = r > 0
-    lo = np.where(live, lo_k, np.inf).min(axis=1)
-    hi = np.where(live, hi_k, -np.inf).max(axis=1)
-    lo = lo - 1e-9 * np.maximum(hi - lo, 1e-300) - 4 * np.spacing(np.abs(lo))
-    f_lo = _cdf(lo, x, s, prior, r, df) - p
-    f_hi = np.ones_like(lo) - p
-    out = hi.copy()
-    act = np.flatnonzero((s > 0) & (hi > lo))
-    out[s == 0] = x[s == 0]
-    side = np.zeros(len(x))
-    for it in range(max_iter):
-        if act.size == 0:
-            break
-        a, b, fa, fb = lo[act], hi[act], f_lo[act], f_hi[act]
-        if it % 3 == 2:
-            t = 0.5 * (a + b)
+    n = len(x)
+    out = np.empty((n, len(ps)))
+    exact = s == 0
+    out[exact] = x[exact, None]
+    rows = np.flatnonzero(~exact)
+    if rows.size == 0:
+        return out
+    xr, sr = x[rows], s[rows]
+    r = responsibilities(xr, sr, prior, df)
+    point = comps.is_point
+    if point.all():  # a discrete posterior: cumulative weights in location order
+        order = np.argsort(comps.lower, kind="stable")
+        cum = np.cumsum(r[:, order], axis=1)
+        for j, p in enumerate(ps):
+            k = np.minimum((cum < p).sum(axis=1), len(order) - 1)
+            out[rows, j] = comps.lower[order][k]
+        return out
+    m, v = component_moments(xr, sr, comps, df)
+    blk = _Block(xr, sr, r, m, np.sqrt(v), *comps, df)
+    for j, p in enumerate(ps):
+        if p <= 0.5:
+            out[rows, j] = _lower_quantile(p, blk, max_iter)
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t = b - fb * (b - a) / (fb - fa)
-            bad = ~((t > a) & (t < b))
-            t = np.where(bad, 0.5 * (a + b), t)
-        ft = _cdf(t, x[act], s[act], prior, r[act], df) - p
-        up = ft >= 0  # t becomes the upper end
-        hi[act] = np.where(up, t, b)
-        f_hi[act] = np.where(up, ft, fb)
-        lo[act] = np.where(up, a, t)
-        f_lo[act] = np.where(up, fa, ft)
-        # Illinois: halve the stale end's value when the same end moves twice
-        sd = side[act]
-        stale_lo = up & (sd == 1)
-        stale_hi = ~up & (sd == -1)
-        f_lo[act] = np.where(stale_lo, 0.5 * f_lo[act], f_lo[act])
-        f_hi[act] = np.where(stale_hi, 0.5 * f_hi[act], f_hi[act])
-        side[act] = np.where(up, 1, -1)
-        width = hi[act] - lo[act]
-        done = width <= 4 * np.spacing(np.maximum(np.abs(lo[act]), np.abs(hi[act])))
-        act = act[~done]
-    out[s > 0] = hi[s > 0]
+            out[rows, j] = -_lower_quantile(1.0 - p, blk.reflected(), max_iter)
     return out
+
+
+def quantile(p, x, s, prior, df=None, max_iter=100):
+    """The ``p``-quantile of each sample's posterior (see :func:`quantiles`)."""
+    return quantiles([p], x, s, prior, df, max_iter)[:, 0]
 
 
 def sample(x, s, prior, n_samples, rng, df=None):
