@@ -70,7 +70,9 @@ def test_quantiles_match_mixture_cdf():
     x = rng.normal(0, 3, 40)
     s = rng.uniform(0.3, 2.0, 40)
     _, _, _, _, _, r1, m1, t1 = spike_slab_reference(x, s)
-    for p in (0.025, 0.3, 0.975):
+    # extreme levels too: p > 1/2 is solved by reflection, far tails by the
+    # probit-Newton steps
+    for p in (0.001, 0.025, 0.3, 0.975, 0.999):
         got = post.quantile(p, x, s, spike_slab())
         for i in range(len(x)):
 
@@ -85,6 +87,14 @@ def test_quantiles_match_mixture_cdf():
                     lambda t, i=i, p=p: cdf(t) - p, -50, 50, xtol=1e-14, rtol=1e-14
                 )
             assert got[i] == pytest.approx(ref, rel=1e-9, abs=1e-12)
+
+
+def test_quantile_of_an_exact_estimate_is_the_estimate():
+    # s = 0: theta_i = x_i exactly, so every quantile is x_i (0 at the atom)
+    x = np.array([-2.5, 0.0, 1e-3, 7.0])
+    s = np.zeros_like(x)
+    for p in (0.001, 0.5, 0.999):
+        np.testing.assert_array_equal(post.quantile(p, x, s, spike_slab()), x)
 
 
 @pytest.mark.parametrize("a,b", [(-1.0, 2.0), (0.0, 3.0), (-4.0, 0.0)])
