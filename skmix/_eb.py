@@ -596,8 +596,10 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         out = np.empty((x.shape[0], 2))
         for start in range(0, x.shape[0], POSTERIOR_BLOCK):
             sl = slice(start, start + POSTERIOR_BLOCK)
-            for j, p in enumerate(((1 - level) / 2, (1 + level) / 2)):
-                out[sl, j] = post.quantile(p, x[sl], s[sl], self.prior_, self.df)
+            # both ends from one responsibilities-and-moments pass
+            out[sl] = post.quantiles(
+                ((1 - level) / 2, (1 + level) / 2), x[sl], s[sl], self.prior_, self.df
+            )
         return out
 
     def sample_posterior(self, X, s=None, n_samples=1, random_state=None):
