@@ -505,7 +505,9 @@ class _ExactPosterior(ClassifierMixin, BaseEstimator):
 def coverage_simulation(repeats, sizes=(200, 1000, 5000), seed=0, alpha=0.05):
     """Coverage of the intervals where the class-conditionals are known:
     three Gaussian classes N(mean_k, I) in 2-D, balanced source of 20,001,
-    target priors (0.5, 0.3, 0.2) and (0.8, 0.15, 0.05). Two classifiers:
+    target priors (0.5, 0.3, 0.2), (0.8, 0.15, 0.05) and (0.6, 0.4, 0) (a
+    class absent from the target: the interval's one-sided case at 0). Two
+    classifiers:
     the exact posteriors (no calibration: the model is exactly right) and a
     LogisticRegression with BCTS (the usual case)."""
     rng = np.random.default_rng(seed)
@@ -516,7 +518,7 @@ def coverage_simulation(repeats, sizes=(200, 1000, 5000), seed=0, alpha=0.05):
     exact.fit(X_src, y_src)
     lr = PriorShiftAdapter(LogisticRegression()).fit(X_src, y_src)
     rows = []
-    for priors in ([0.5, 0.3, 0.2], [0.8, 0.15, 0.05]):
+    for priors in ([0.5, 0.3, 0.2], [0.8, 0.15, 0.05], [0.6, 0.4, 0.0]):
         priors = np.array(priors)
         for n in sizes:
             for name, adapter in (("exact", exact), ("lr_bcts", lr)):

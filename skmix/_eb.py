@@ -560,8 +560,8 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             part = post.summaries(x[sl], s[sl], self.prior_, self.df)
             for c, v in part.items():
                 cols[c][sl] = v
-        cols["qvalue"][:] = post.qvalues(cols["lfdr"])
-        cols["svalue"][:] = post.qvalues(cols["lfsr"])
+        post.qvalues(cols["lfdr"], out=cols["qvalue"])
+        post.qvalues(cols["lfsr"], out=cols["svalue"])
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover

@@ -118,28 +118,48 @@ def _trunct_moments(df, lo, hi):
     return mean, np.maximum(var, 0.0)
 
 
+def _columns(mask):
+    """The columns of ``mask`` as a slice where they are a run (a view, no
+    copy, when an array is indexed by it), else their indices."""
+    cols = np.flatnonzero(mask)
+    if cols.size and cols[-1] - cols[0] == cols.size - 1:
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols
+
+
 def component_moments(x, s, comps, df=None):
     """Posterior means and variances of ``theta`` under each component, (n, K)."""
     lower, upper, scale = comps
-    x2, s2 = x[:, None], s[:, None]
-    unif = (upper > lower)[None, :]
-    sig2 = (scale * scale)[None, :]
-    v = s2 * s2 + sig2
+    se = s[:, None]
+    s2 = se * se
+    sig2 = scale * scale
+    # N(m, sigma^2) (a point mass: sigma = 0): shrink (x - m) by sigma^2 / v
     with np.errstate(invalid="ignore", divide="ignore"):
-        shrink = np.where(v > 0, sig2 / np.where(v > 0, v, 1.0), 0.0)
-    mean = lower[None, :] + shrink * (x2 - lower[None, :])
-    var = s2 * s2 * shrink
+        shrink = sig2 / (s2 + sig2)
+    if np.any(sig2 == 0) and np.any(s == 0):  # v = 0: an atom, x exact
+        shrink[np.isnan(shrink)] = 0.0
+    if np.all(lower == lower[0]):  # one centre (the scale mixtures)
+        mean = shrink * (x - lower[0])[:, None]
+        if lower[0] != 0:
+            mean += lower[0]
+    else:
+        mean = x[:, None] - lower
+        mean *= shrink
+        mean += lower
+    var = shrink
+    var *= s2
+    unif = upper > lower
     if unif.any():
-        cols = np.flatnonzero(unif[0])
+        cols = np.flatnonzero(unif)
         sub = (lower[cols], upper[cols], scale[cols])
         a, b = _bounds(x, s, sub)
         if df is None:
             off, vt = _truncnorm_moments(a, b)
-            mean[:, cols] = 0.5 * (lower[cols] + upper[cols])[None, :] + s2 * off
+            mean[:, cols] = 0.5 * (lower[cols] + upper[cols])[None, :] + se * off
         else:
             mt, vt = _trunct_moments(df, -b, -a)
-            mean[:, cols] = x2 - s2 * mt
-        var[:, cols] = s2 * s2 * vt
+            mean[:, cols] = x[:, None] - se * mt
+        var[:, cols] = s2 * vt
         exact = s == 0
         if exact.any():
             mean[exact] = x[exact, None]
@@ -147,52 +167,62 @@ def component_moments(x, s, comps, df=None):
     return mean, var
 
 
-def component_tails(t, x, s, comps, df=None, moments=None):
-    """``P(theta < t)`` and ``P(theta > t)`` under each component, (n, K).
+def sign_probabilities(r, x, s, comps, df=None, moments=None):
+    """``P(theta < 0 | x)`` and ``P(theta > 0 | x)`` of each row, shape (n,).
 
-    ``t`` has shape (n,) (or is a scalar). Point masses at ``t`` count in
-    neither. ``moments``: :func:`component_moments`' result, if at hand.
-    Each entry takes one normal CDF: its smaller tail, exact, and 1 minus
-    it for the other (whose digits are then those of a number >= 1/2).
+    The components' own tails at 0, weighted by the responsibilities ``r``
+    (n, K); point masses at 0 count in neither. ``moments``:
+    :func:`component_moments`' result, if at hand. A normal component's
+    entry takes one normal CDF: its smaller tail, exact, and ``r`` less
+    ``r`` times it for the other, so that each probability keeps its
+    digits however small. Rows with ``s = 0`` are left to the caller.
     """
     lower, upper, scale = comps
-    t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)[:, None]
-    x2, s2 = x[:, None], s[:, None]
-    lo, up = lower[None, :], upper[None, :]
+    n = len(x)
+    neg, pos = np.zeros(n), np.zeros(n)
     point = (lower == upper) & (scale == 0)
-    unif = (upper > lower)[None, :]
-    m, v = component_moments(x, s, comps, df) if moments is None else moments
-    sd = np.sqrt(np.where(unif, 1.0, v))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zz = (t - m) / sd
-    exact_comp = (sd == 0) | point[None, :]
-    zz = np.where(exact_comp, 0.0, zz)
-    tail = ndtr(-np.abs(zz))
-    neg = zz < 0
-    below = np.where(exact_comp, (m < t).astype(float), np.where(neg, tail, 1 - tail))
-    above = np.where(exact_comp, (m > t).astype(float), np.where(neg, 1 - tail, tail))
+    unif = upper > lower
+    normal = ~point & ~unif
+    if point.any():
+        cols = _columns(point)
+        neg += r[:, cols] @ (lower[cols] < 0).astype(float)
+        pos += r[:, cols] @ (lower[cols] > 0).astype(float)
+    if normal.any():
+        cols = _columns(normal)
+        m, v = component_moments(x, s, comps, df) if moments is None else moments
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.sqrt(v[:, cols])
+            np.divide(m[:, cols], z, out=z)  # -z: the CDF's argument at 0
+        low = z > 0  # 0 lies in the lower tail
+        np.abs(z, out=z)
+        np.negative(z, out=z)
+        tail = ndtr(z, out=z)
+        rt = r[:, cols] * tail
+        rc = r[:, cols] - rt
+        ones = np.ones(rt.shape[1])
+        neg += np.where(low, rt, rc) @ ones
+        pos += np.where(low, rc, rt) @ ones
     if unif.any():
-        cols = np.flatnonzero(unif[0])
-        se = np.where(s2 == 0, 1.0, s2)
+        cols = np.flatnonzero(unif)
+        x2, se = x[:, None], np.where(s == 0, 1.0, s)[:, None]
         if df is None:
-            a = (lo[:, cols] - x2) / se
-            b = (up[:, cols] - x2) / se
-            g = np.clip((t - x2) / se, a, b)
+            a = (lower[cols] - x2) / se
+            b = (upper[cols] - x2) / se
+            g = np.clip(-x2 / se, a, b)
             log_z = lik.log_ndtr_diff(a, b)
             with np.errstate(divide="ignore"):
-                below_u = np.exp(lik.log_ndtr_diff(a, g) - log_z)
-                above_u = np.exp(lik.log_ndtr_diff(g, b) - log_z)
+                below = np.exp(lik.log_ndtr_diff(a, g) - log_z)
+                above = np.exp(lik.log_ndtr_diff(g, b) - log_z)
         else:  # theta = x - s T, T ~ t_df on [lo, hi]
-            tl = (x2 - up[:, cols]) / se
-            th = (x2 - lo[:, cols]) / se
-            g = np.clip((x2 - t) / se, tl, th)
+            tl = (x2 - upper[cols]) / se
+            th = (x2 - lower[cols]) / se
+            g = np.clip(x2 / se, tl, th)
             z = lik.t_cdf_diff(df, tl, th)
-            below_u = lik.t_cdf_diff(df, g, th) / z
-            above_u = lik.t_cdf_diff(df, tl, g) / z
-        exact = s2 == 0
-        below[:, cols] = np.where(exact, (x2 < t), below_u)
-        above[:, cols] = np.where(exact, (x2 > t), above_u)
-    return below, above
+            below = lik.t_cdf_diff(df, g, th) / z
+            above = lik.t_cdf_diff(df, tl, g) / z
+        neg += np.einsum("ik,ik->i", r[:, cols], below)
+        pos += np.einsum("ik,ik->i", r[:, cols], above)
+    return neg, pos
 
 
 def summaries(x, s, prior, df=None):
@@ -211,11 +241,9 @@ def summaries(x, s, prior, df=None):
     mean = np.einsum("ik,ik->i", r, m)
     dev = m - mean[:, None]
     var = np.einsum("ik,ik->i", r, v + dev * dev)
-    below, above = component_tails(0.0, x, s, comps, df, (m, v))
+    neg, pos = sign_probabilities(r, x, s, comps, df, (m, v))
     atom0 = ((comps.lower == 0) & (comps.upper == 0) & (comps.scale == 0)).astype(float)
     zero = r @ atom0
-    neg = np.einsum("ik,ik->i", r, below)
-    pos = np.einsum("ik,ik->i", r, above)
     exact = s == 0
     if exact.any():
         mean = np.where(exact, x, mean)
@@ -234,9 +262,10 @@ def summaries(x, s, prior, df=None):
     }
 
 
-def qvalues(local):
+def qvalues(local, out=None):
     """ashr's q-values (or s-values) from lfdr (or lfsr): the running mean of
-    the sorted local rates, mapped back to each sample.
+    the sorted local rates, mapped back to each sample (into ``out`` if
+    given, an array of the same length that is not ``local``).
 
     Examples
     --------
@@ -246,8 +275,17 @@ def qvalues(local):
     """
     local = np.asarray(local, dtype=float)
     order = np.argsort(local, kind="stable")
-    out = np.empty_like(local)
-    out[order] = np.cumsum(local[order]) / np.arange(1, len(local) + 1)
+    # two vectors of the data's length besides the result (the order and
+    # the running sums), the divisors a block at a time
+    run = local[order]
+    np.cumsum(run, out=run)
+    step = 1 << 16
+    for start in range(0, len(run), step):
+        part = run[start : start + step]
+        part /= np.arange(start + 1, start + len(part) + 1, dtype=float)
+    if out is None:
+        out = np.empty_like(local)
+    out[order] = run
     return out
 
 

@@ -8,10 +8,13 @@ sample is ``u = L w`` at the current point and ``v = L p`` along a proposed
 step (two vectors of length n), as in :class:`skmix._problem.DenseProblem`,
 so that a line search costs no pass. Each pass that moves the point also
 accumulates the full K x K Hessian ``sum_i L_i L_i^T / u_i^2`` (K is small),
-so that :meth:`EBProblem.hessian` costs no pass: an SQP iteration is two
-passes (the step ``L p``; the gradient and Hessian at the new point). EM
-steps skip the Hessian; with many components (``K > FULL_HESSIAN_MAX``) it
-is built on the working set only, by a pass of its own.
+so that :meth:`EBProblem.hessian` costs no pass. An SQP iteration is one
+pass: the pass that builds the step ``v = L p`` also accumulates the
+gradient and Hessian at the full step's point ``u + v`` (the step the line
+search takes near the maximum), which :meth:`EBProblem.accept` then uses;
+a shorter step needs a second pass at its point. EM steps skip the
+Hessian; with many components (``K > FULL_HESSIAN_MAX``) it is built on the
+working set only, by a pass of its own.
 
 ashr's null-biased penalty (``null_weight = lambda_0 > 1``) enters as a
 pseudo-observation: one more row whose likelihood is 1 on the null
@@ -45,6 +48,17 @@ def row_constants(x, s, comps, df, rows):
     return total
 
 
+def _reductions(L, u, hessian):
+    """A block's gradient ``L^T (1 / u)`` and, if ``hessian``, ``Z^T Z`` with
+    ``Z = L / u`` (built in ``L``, which is spent)."""
+    inv = 1.0 / u
+    g = L.T @ inv
+    if not hessian:
+        return g, None
+    L *= inv[:, None]
+    return g, L.T @ L
+
+
 class EBProblem(SimplexProblem):
     """The reductions of :class:`skmix._problem.DenseProblem`, ``L`` built per block.
 
@@ -74,6 +88,8 @@ class EBProblem(SimplexProblem):
         self.min_weight = 1.0
         self.u = self.v = self._g = self._H = None
         self._u0 = self._v0 = 1.0  # the pseudo-row's u and v
+        # (gain, gradient, Hessian) of the full step proposed last, or None
+        self._full = None
 
     def _blocks(self, cols=None):
         kind = self.kind
@@ -88,10 +104,12 @@ class EBProblem(SimplexProblem):
         """Gradient (and the full Hessian if ``hessian``) at the point (``u =
         L x`` first if ``x`` given; the gain of ``dw`` from the old ``u`` if
         given)."""
+        # (L is spent by _reductions: the gain and u first)
         K = self.K
         g = np.zeros(K)
         H = np.zeros((K, K)) if hessian else None
         log_d = gain = 0.0
+        self._full = None
         for sl, L in self._blocks():
             u = self.u[sl]
             if dw is not None:
@@ -101,10 +119,10 @@ class EBProblem(SimplexProblem):
                 u[:] = L @ x
                 with np.errstate(divide="ignore"):
                     log_d += float(np.add.reduce(np.log(u)))
-            Z = L / u[:, None]
-            g += np.add.reduce(Z, axis=0)
+            g_b, H_b = _reductions(L, u, hessian)
+            g += g_b
             if hessian:
-                H += Z.T @ Z
+                H += H_b
         if self.extra:
             u0 = self._u0
             if dw is not None:
@@ -122,11 +140,11 @@ class EBProblem(SimplexProblem):
         return log_d, gain
 
     # -- the reductions of skmix._problem.Problem -----------------------------
-    def start(self, x):
+    def start(self, x, hessian=False):
         x = np.asarray(x, dtype=float)
         if self.u is None:
             self.u = np.empty(self.n_data)
-        log_d, _ = self._curvature_pass(x=x)
+        log_d, _ = self._curvature_pass(x=x, hessian=hessian)
         return float(log_d)
 
     def try_point(self, x, min_ratio):
@@ -136,8 +154,9 @@ class EBProblem(SimplexProblem):
         if self.v is None:
             self.v = np.empty(self.n_data)
         self.u = self.v
+        # (the pass before the SQP's first step: its Hessian too)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_d = self.start(x)
+            log_d = self.start(x, hessian=self.K <= FULL_HESSIAN_MAX)
         step = 1 << 16
         ok = all(
             np.all(self.u[i : i + step] >= min_ratio * u_old[i : i + step])
@@ -166,18 +185,39 @@ class EBProblem(SimplexProblem):
         return H / self.total
 
     def propose(self, p):
+        """``v = L p``; and the gain, gradient and Hessian of the full step
+        (at ``u + v``), in the same pass (see the module's notes)."""
         p = np.asarray(p, dtype=float)
         if self.v is None:
             self.v = np.empty(self.n_data)
-        # p is 0 off the working set: only its columns are built
-        cols = np.flatnonzero(p)
-        if cols.size == self.K:
-            cols = None
-        for sl, L in self._blocks(cols):
-            self.v[sl] = L @ (p if cols is None else p[cols])
-        self._v0 = float(p[0])
+        K = self.K
+        hessian = K <= FULL_HESSIAN_MAX
+        g = np.zeros(K)
+        H = np.zeros((K, K)) if hessian else None
+        gain = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for sl, L in self._blocks():
+                v = L @ p
+                self.v[sl] = v
+                u_new = self.u[sl] + v
+                t = v / self.u[sl]
+                gain += float(np.add.reduce(np.log1p(t, out=t)))
+                g_b, H_b = _reductions(L, u_new, hessian)
+                g += g_b
+                if hessian:
+                    H += H_b
+            self._v0 = v0 = float(p[0])
+            if self.extra:
+                u0 = self._u0 + v0
+                gain += self.extra * math.log1p(v0 / self._u0)
+                g[0] += self.extra / u0
+                if hessian:
+                    H[0, 0] += self.extra / (u0 * u0)
+        self._full = (gain, g / self.total, H)
 
     def gain(self, a):
+        if a == 1.0 and self._full is not None:
+            return self._full[0]
         gain = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             # in blocks: no temporary of the data's length
@@ -193,11 +233,16 @@ class EBProblem(SimplexProblem):
     def accept(self, a):
         if a == 1.0:
             self.u += self.v
+            self._u0 += self._v0
+            if self._full is not None:  # built by propose: no pass
+                _, self._g, self._H = self._full
+                self._full = None
+                return
         else:
             for start in range(0, self.n_data, 1 << 16):
                 sl = slice(start, start + (1 << 16))
                 self.u[sl] += a * self.v[sl]
-        self._u0 += a * self._v0
+            self._u0 += a * self._v0
         self._curvature_pass(hessian=self.K <= FULL_HESSIAN_MAX)
 
     def em_step(self, w_old, w_new):

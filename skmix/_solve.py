@@ -485,6 +485,7 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
             g = problem.gradient()
     converged, status = False, MAX_ITER
     exact = True  # problem.u = L x from an exact product (not updated)
+    on_simplex = False  # ... and x was divided by its sum before it
     while True:
         # x sums to 1 up to rounding: the gap at w = x / sum(x)
         sx = x.sum()
@@ -493,9 +494,12 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
             if exact:
                 converged, status = True, CONVERGED
                 break
+            # the exact pass at the point on the simplex: the final point
+            # if the gap holds there (no further pass)
+            x = x / sx
             log_d = problem.start(x)
             g = problem.gradient()
-            exact = True
+            exact = on_simplex = True
             continue
         if path.n_iter >= max_iter:
             break
@@ -527,6 +531,7 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         else:  # no step lowers the objective: the maximum, to rounding?
             if not exact:
                 log_d, g, exact = problem.start(x), problem.gradient(), True
+                on_simplex = False
                 continue
             status = NO_ASCENT
             if gap <= math.sqrt(kkt_tol):
@@ -548,7 +553,7 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         x = y if a == 1.0 else x + a * p
         x[x < 0] = 0.0
         problem.accept(a)
-        exact = False
+        exact = on_simplex = False
         # the path records weights on the simplex: w = x / sum(x), whose
         # log-likelihood is sum s log u - S log(sum x)
         sx_new = x.sum()
@@ -557,9 +562,12 @@ def fit_sqp(problem, weights_init, *, tol=None, max_iter, verbose=0, options=Non
         path.record(x / sx_new, log_d - S * math.log(sx_new), step)
         g = problem.gradient()
     # the final point on the simplex, from an exact pass
-    w = x / x.sum()
-    log_d = problem.start(w)
-    g = problem.gradient()
+    if not (exact and on_simplex):
+        w = x / x.sum()
+        log_d = problem.start(w)
+        g = problem.gradient()
+    else:
+        w = x
     gap = kkt_gap(w, g)
     # never converged with a large gap at the point returned (a NaN gap
     # included)
