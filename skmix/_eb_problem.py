@@ -154,8 +154,9 @@ class EBProblem(SimplexProblem):
         if self.v is None:
             self.v = np.empty(self.n_data)
         self.u = self.v
-        # (the pass before the SQP's first step: its Hessian too)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # (the pass before the SQP's first step: its Hessian too; a point
+        # that leaves a sample almost no density overflows 1 / u: rejected)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             log_d = self.start(x, hessian=self.K <= FULL_HESSIAN_MAX)
         step = 1 << 16
         ok = all(
