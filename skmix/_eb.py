@@ -17,8 +17,8 @@ from . import _eb_dask
 from . import _eb_grid as grids
 from . import _eb_posterior as post
 from ._dask import is_dask_array
-from ._eb_problem import EBProblem
-from ._solve import MAX_ITER, fit_sqp
+from ._eb_problem import FULL_HESSIAN_MAX, EBProblem
+from ._solve import MAX_ITER, SQP_OPTIONS, fit_sqp
 from ._threads import fit_blas_threads
 from ._warnings import warn_at_caller
 
@@ -36,6 +36,14 @@ COLUMNS = (
     "ZeroProb",
     "PositiveProb",
 )
+
+
+def _prune(problem):
+    """The solver's ``prune`` option: off where the problem builds the full
+    Hessian anyway (few components: a smaller working set saves nothing,
+    and with many samples some sample always needs the small weights, so
+    that the pruned point's pass was spent in vain)."""
+    return 0.0 if problem.K <= FULL_HESSIAN_MAX else SQP_OPTIONS["prune"]
 
 
 def _first_bad(a):
@@ -327,7 +335,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
                 np.full(K, 1.0 / K),
                 max_iter=self.max_iter,
                 verbose=self.verbose,
-                options={"kkt_tol": self.kkt_tol},
+                options={"kkt_tol": self.kkt_tol, "prune": _prune(problem)},
             )
 
     def _fit_at(self, x, s, mode):

@@ -274,7 +274,12 @@ def qvalues(local, out=None):
     [0.2667, 0.1, 0.425, 0.15]
     """
     local = np.asarray(local, dtype=float)
-    order = np.argsort(local, kind="stable")
+    # rates >= 0 (no -0.0, no NaN) sort as their bits read as int64, the
+    # same order, faster
+    keys = local
+    if not (np.signbit(local).any() or np.isnan(local).any()):
+        keys = local.view(np.int64)
+    order = np.argsort(keys, kind="stable")
     # two vectors of the data's length besides the result (the order and
     # the running sums), the divisors a block at a time
     run = local[order]

@@ -248,7 +248,11 @@ class EBProblem(SimplexProblem):
 
     def em_step(self, w_old, w_new):
         w_new = np.asarray(w_new, dtype=float)
-        _, gain = self._curvature_pass(x=w_new, dw=w_new - w_old)
+        # with the Hessian (few components): the SQP's first step after the
+        # EM steps then needs no pass of its own
+        _, gain = self._curvature_pass(
+            x=w_new, dw=w_new - w_old, hessian=self.K <= FULL_HESSIAN_MAX
+        )
         return float(gain)
 
     def information(self, support):

@@ -13,8 +13,9 @@ transcription in tests/_known_reference.py.
 
 import numpy as np
 import pytest
-from _known_reference import kkt_gap, loglik
+from _known_reference import kkt_g, kkt_gap, loglik
 from scipy.special import log_ndtr
+from sklearn.exceptions import ConvergenceWarning
 
 from skmix import KnownComponentsMixture
 from skmix._solve import nnqp
@@ -74,3 +75,44 @@ def test_nnqp_ridge_does_not_swamp_a_spread_diagonal():
     assert np.all(exact > 0)
     y = nnqp(H, c, np.zeros(2, dtype=bool))
     np.testing.assert_allclose(y, exact, rtol=1e-8)
+
+
+def _no_ascent(monkeypatch, cls):
+    """Every step of ``cls`` lowers the objective and EM gains nothing."""
+    monkeypatch.setattr(cls, "gain", lambda self, a: -np.inf)
+    monkeypatch.setattr(cls, "em_step", lambda self, w_old, w_new: 0.0)
+
+
+def test_no_ascent_step_status_and_warning(monkeypatch):
+    from skmix._problem import DenseProblem
+
+    rng = np.random.default_rng(0)
+    A = np.log(rng.random((300, 5)))
+    _no_ascent(monkeypatch, DenseProblem)
+    est = KnownComponentsMixture(
+        "precomputed", solver_options={"em_steps": 0, "prune": 0.0}
+    )
+    with pytest.warns(ConvergenceWarning, match="no step raising the log-likelihood"):
+        est.fit(A)
+    assert est.status_ == "no ascent step" and not est.converged_
+    # the SQP step failed at the start, and so did (by the patch) the EM
+    # step tried after it: its point, w_k g_k(w) from w = 1 / 5, is returned
+    w0 = np.full(5, 0.2)
+    w1 = w0 * kkt_g(A, w0)
+    np.testing.assert_allclose(est.weights_, w1 / w1.sum(), rtol=1e-12)
+    assert est.kkt_gap_ == pytest.approx(kkt_gap(A, est.weights_), rel=1e-9)
+    assert est.kkt_gap_ > 1e-4
+
+
+def test_eb_no_ascent_step_warning(monkeypatch):
+    from skmix import EmpiricalBayesNormalMeans
+    from skmix._eb_problem import EBProblem
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 2, 300)
+    _no_ascent(monkeypatch, EBProblem)
+    est = EmpiricalBayesNormalMeans()
+    with pytest.warns(ConvergenceWarning, match="no step raises the likelihood"):
+        est.fit(x, s=1.0)
+    assert est.status_ == "no ascent step" and not est.converged_
+    assert est.kkt_gap_ > 1e-4
