@@ -329,6 +329,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         ``1 / K`` (one BLAS thread, as the mixture estimators' shell runs
         it: the products are per row block)."""
         K = problem.K
+        problem.em_steps_before_sqp = SQP_OPTIONS["em_steps"]
         with fit_blas_threads(problem):
             return fit_sqp(
                 problem,

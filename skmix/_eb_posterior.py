@@ -36,10 +36,10 @@ def responsibilities(x, s, prior, df=None):
     kind = lik.block_kind(comps, df)
     if kind is not None and np.all(s > 0):
         L, _ = lik.scaled_block(x, s, comps, df, kind)
-        L *= w[None, :]
-        total = L.sum(axis=1)
+        total = L @ w
         if np.all(total > 1e-250):
-            L /= total[:, None]
+            L *= w
+            L *= (1.0 / total)[:, None]
             return L
     A = lik.log_lik(x, s, comps, df)
     with np.errstate(divide="ignore"):

@@ -90,6 +90,9 @@ class EBProblem(SimplexProblem):
         self._u0 = self._v0 = 1.0  # the pseudo-row's u and v
         # (gain, gradient, Hessian) of the full step proposed last, or None
         self._full = None
+        # EM steps taken, and how many the solver takes before its SQP steps
+        self.em_steps_done = 0
+        self.em_steps_before_sqp = 0
 
     def _blocks(self, cols=None):
         kind = self.kind
@@ -248,11 +251,15 @@ class EBProblem(SimplexProblem):
 
     def em_step(self, w_old, w_new):
         w_new = np.asarray(w_new, dtype=float)
-        # with the Hessian (few components): the SQP's first step after the
-        # EM steps then needs no pass of its own
-        _, gain = self._curvature_pass(
-            x=w_new, dw=w_new - w_old, hessian=self.K <= FULL_HESSIAN_MAX
+        # the last of the solver's EM warm-up steps (em_steps_before_sqp of
+        # them) builds the Hessian (few components): the SQP's first step
+        # then needs no pass of its own
+        self.em_steps_done += 1
+        hessian = (
+            self.K <= FULL_HESSIAN_MAX
+            and self.em_steps_done >= self.em_steps_before_sqp
         )
+        _, gain = self._curvature_pass(x=w_new, dw=w_new - w_old, hessian=hessian)
         return float(gain)
 
     def information(self, support):
