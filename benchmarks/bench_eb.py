@@ -214,6 +214,8 @@ def run_r(method, data, grid_file, n, K, timeout):
 def _r_timer(method):
     def timer(ctx):
         version = ctx["r_packages"].get(R_PACKAGE[method])
+        if ctx.get("no_r"):
+            return {"method": method, "skipped": "--no-r"}
         if version is None:
             return {
                 "method": method,
@@ -364,6 +366,7 @@ def bench_size(n, args, packages):
             "r_max_n": args.r_max_n,
             "r_timeout": args.r_timeout,
             "memory": args.memory,
+            "no_r": args.no_r,
         }
         for timer in TIMERS:
             if timer.__name__.removeprefix("time_") not in args.methods:
