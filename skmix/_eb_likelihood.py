@@ -191,26 +191,38 @@ def _uniform_block(x, s, comps):
     """:func:`scaled_block` for point masses and uniforms, from the normal
     CDF at each distinct end of the uniforms (no logarithm per entry); None
     where it would lose digits (a uniform narrower than ``s / 1000``, or a
-    row whose densities all underflow): then the general path."""
+    row whose densities all underflow): then the general path.
+
+    Each end's CDF is taken from its smaller tail ``T`` (exact); a uniform
+    above x is ``T_a - T_b`` (upper tails), one below x ``T_b - T_a`` (lower
+    tails), one around x ``1 - T_a - T_b``.
+    """
     lower, upper, _ = comps
     unif = upper > lower
     if float(np.min((upper - lower)[unif])) < 1e-3 * float(s.max()):
         return None
-    ends, inv = np.unique(np.r_[lower[unif], upper[unif]], return_inverse=True)
-    ia, ib = inv[: unif.sum()], inv[unif.sum() :]
-    Z = (ends[None, :] - x[:, None]) / s[:, None]
-    # one CDF per entry: the smaller tail, exact; the other is 1 minus it
-    T = ndtr(-np.abs(Z))
-    low = Z < 0
-    P = np.where(low, T, 1.0 - T)
-    Q = np.where(low, 1.0 - T, T)
-    dens = np.empty((len(x), len(lower)))
-    above = lower[unif][None, :] > x[:, None]  # the interval above x: upper tails
-    dens[:, unif] = np.where(above, Q[:, ia] - Q[:, ib], P[:, ib] - P[:, ia])
-    dens[:, unif] /= (upper - lower)[unif]
+    lo_u, up_u = lower[unif], upper[unif]
+    ends, inv = np.unique(np.r_[lo_u, up_u], return_inverse=True)
+    ia, ib = inv[: lo_u.size], inv[lo_u.size :]
+    T = (ends[None, :] - x[:, None]) / s[:, None]
+    np.abs(T, out=T)
+    np.negative(T, out=T)
+    ndtr(T, out=T)  # the smaller tail at each end
+    Ta, Tb = T[:, ia], T[:, ib]
+    dens = Tb - Ta  # the uniforms below x
+    above = lo_u[None, :] > x[:, None]
+    np.negative(dens, out=dens, where=above)  # above x: Ta - Tb
+    around = ~above & (up_u[None, :] >= x[:, None])
+    Ta += Tb
+    np.subtract(1.0, Ta, out=dens, where=around)
+    dens /= up_u - lo_u
     pts = ~unif
-    zp = (x[:, None] - lower[pts][None, :]) / s[:, None]
-    dens[:, pts] = np.exp(-0.5 * zp * zp) / (s[:, None] * math.sqrt(2 * math.pi))
+    if pts.any():
+        full = np.empty((len(x), len(lower)))
+        full[:, unif] = dens
+        zp = (x[:, None] - lower[pts][None, :]) / s[:, None]
+        full[:, pts] = np.exp(-0.5 * zp * zp) / (s[:, None] * math.sqrt(2 * math.pi))
+        dens = full
     c = dens.max(axis=1)
     if not np.all(c > 1e-280):
         return None

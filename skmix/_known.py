@@ -118,8 +118,12 @@ class KnownComponentsMixture(ComponentsParamMixin, _BaseKnownMixture):
         Settings of the ``"sqp"`` solver, as R mixsqp's ``control`` list
         (None: the defaults; not used by ``"em"``). Keys: ``"kkt_tol"``
         (1e-8: stop at this KKT gap), ``"em_steps"`` (4: EM iterations
-        before the first SQP step), ``"prune"`` (0.1: after them, weights
-        below this fraction of the largest are set to 0; 0: none),
+        before the first SQP step; with 0, the first SQP steps can drop the
+        components a few far samples live on, and the solver then stalls:
+        an NPMLE grid of 300 points, n = 1e5, stopped at a KKT gap of 1e12
+        after ``max_iter``, with a ConvergenceWarning), ``"prune"`` (0.1:
+        after them, weights below this fraction of the largest are set to
+        0; 0: none),
         ``"working_set_extra"`` (20: components with ``g_k > 1`` added to
         the working set per iteration), ``"armijo_c"`` (0.01) and
         ``"armijo_beta"`` (0.5: the line search's sufficient decrease and

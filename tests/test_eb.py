@@ -363,3 +363,32 @@ EXPECTED_FAILED = {
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("prior", FAMILIES)
+def test_fast_likelihood_blocks_match_log_space(prior):
+    # scaled_block's fast paths (the scale family without a logarithm per
+    # entry, uniforms from the smaller tail at each end) against log_lik,
+    # with samples exactly at the mode and at grid ends, and far ones
+    from skmix import _eb_likelihood as lik
+
+    rng = np.random.default_rng(3)
+    s = rng.uniform(0.5, 2.0, 400)
+    x = rng.normal(0, 2, 400)
+    x[:20] *= 12
+    comps = grids.components(
+        prior, np.sort(grids.ashr_scale_grid(x, s, 0.0, math.sqrt(2))), 0.0
+    )
+    if prior == "npmle":
+        comps = grids.components(prior, grids.npmle_grid(x), 0.0)
+    x[20:30] = 0.0
+    x[30:40] = comps.upper[-1]
+    x[40:50] = comps.lower[0]
+    kind = lik.block_kind(comps, None)
+    L, c = lik.scaled_block(x, s, comps, None, kind)
+    A = lik.log_lik(x, s, comps)
+    assert np.all(L <= 1.0) and np.all(L.max(axis=1) > 1e-300)
+    with np.errstate(divide="ignore"):
+        got = np.log(L) + c[:, None]
+    live = A > -600
+    np.testing.assert_allclose(got[live], A[live], rtol=1e-12, atol=1e-11)
