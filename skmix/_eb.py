@@ -46,6 +46,36 @@ def _prune(problem):
     return 0.0 if problem.K <= FULL_HESSIAN_MAX else SQP_OPTIONS["prune"]
 
 
+def _row_blocks(n):
+    """Slices of :data:`POSTERIOR_BLOCK` rows that cover ``n`` rows."""
+    return (slice(i, i + POSTERIOR_BLOCK) for i in range(0, n, POSTERIOR_BLOCK))
+
+
+def _split_xs(X, s):
+    """``(x, s)`` from X of shape (n,) or (n, 1) with ``s`` given, or from
+    the two columns ``[x, s]`` with ``s`` None (NumPy or dask: a dask X is
+    first made one chunk wide, so that each row chunk holds both)."""
+    if X.ndim == 2:
+        if X.shape[1] == 2 and s is None:
+            if is_dask_array(X):
+                X = X.rechunk({1: -1})
+            X, s = X[:, 0], X[:, 1]
+        elif X.shape[1] == 1:
+            X = X[:, 0]
+        else:
+            raise ValueError(
+                "X: expected the estimates x, of shape (n,) or (n, 1) with s "
+                "given, or the two columns [x, s]; got shape "
+                f"{X.shape} with s {'None' if s is None else 'given'}."
+            )
+    if s is None:
+        raise ValueError(
+            "s (the standard errors) is required: pass s=... or a two-column "
+            "X = [x, s]."
+        )
+    return X, s
+
+
 def _first_bad(a):
     return int(np.flatnonzero(~(np.isfinite(a) & (a >= 0)))[0])
 
@@ -267,23 +297,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             dtype=np.float64,
             ensure_all_finite=False,
         )
-        if X.ndim == 2:
-            if X.shape[1] == 2 and s is None:
-                X, s = X[:, 0], X[:, 1]
-            elif X.shape[1] == 1:
-                X = X[:, 0]
-            else:
-                raise ValueError(
-                    "X: expected the estimates x, of shape (n,) or (n, 1) with s "
-                    "given, or the two columns [x, s]; got shape "
-                    f"{X.shape} with s {'None' if s is None else 'given'}."
-                )
-        if s is None:
-            raise ValueError(
-                "s (the standard errors) is required: pass s=... or a two-column "
-                "X = [x, s]."
-            )
-        x = X
+        x, s = _split_xs(X, s)
         if not np.all(np.isfinite(x)):
             i = int(np.flatnonzero(~np.isfinite(x))[0])
             raise ValueError(
@@ -381,7 +395,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         if self.mode == "estimate":
             raise ValueError("mode='estimate' is not available for dask input.")
         self.n_features_in_ = 1 if X.ndim == 1 else X.shape[1]
-        chunks, n = _eb_dask.persist_chunks(X, s)
+        chunks, n = _eb_dask.persist_chunks(*_split_xs(X, s))
         mode = float(self.mode)
         if self.grid is None and self.prior == "npmle":
             raise ValueError("prior='npmle' with dask input needs grid= (locations).")
@@ -495,11 +509,10 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if is_dask_array(X):
             cols = ("PosteriorMean",)
-            return _eb_dask.posterior(X, s, self.prior_, self.df, cols)
+            return _eb_dask.posterior(*_split_xs(X, s), self.prior_, self.df, cols)
         x, s = self._check_xs(X, s, reset=False)
         out = np.empty(x.shape[0])
-        for start in range(0, x.shape[0], POSTERIOR_BLOCK):
-            sl = slice(start, start + POSTERIOR_BLOCK)
+        for sl in _row_blocks(x.shape[0]):
             out[sl] = post.summaries(x[sl], s[sl], self.prior_, self.df)[
                 "PosteriorMean"
             ]
@@ -553,7 +566,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if is_dask_array(X):
             cols = [c for c in COLUMNS if c not in ("qvalue", "svalue")]
-            arr = _eb_dask.posterior(X, s, self.prior_, self.df, cols)
+            arr = _eb_dask.posterior(*_split_xs(X, s), self.prior_, self.df, cols)
             try:
                 import dask.dataframe as dd
             except ImportError:  # (dask.dataframe needs pandas and pyarrow)
@@ -564,8 +577,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
         # one (n, 9) block, column-major: the DataFrame wraps it uncopied
         out = np.empty((n, len(COLUMNS)), order="F")
         cols = {c: out[:, j] for j, c in enumerate(COLUMNS)}
-        for start in range(0, n, POSTERIOR_BLOCK):
-            sl = slice(start, start + POSTERIOR_BLOCK)
+        for sl in _row_blocks(n):
             part = post.summaries(x[sl], s[sl], self.prior_, self.df)
             for c, v in part.items():
                 cols[c][sl] = v
@@ -603,8 +615,7 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             raise ValueError(f"level must be in (0, 1); got {level!r}.")
         x, s = self._check_xs(X, s, reset=False)
         out = np.empty((x.shape[0], 2))
-        for start in range(0, x.shape[0], POSTERIOR_BLOCK):
-            sl = slice(start, start + POSTERIOR_BLOCK)
+        for sl in _row_blocks(x.shape[0]):
             # both ends from one responsibilities-and-moments pass
             out[sl] = post.quantiles(
                 ((1 - level) / 2, (1 + level) / 2), x[sl], s[sl], self.prior_, self.df
@@ -642,7 +653,6 @@ class EmpiricalBayesNormalMeans(TransformerMixin, BaseEstimator):
             seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
             rng = np.random.default_rng(seed)
         out = np.empty((x.shape[0], n_samples))
-        for start in range(0, x.shape[0], POSTERIOR_BLOCK):
-            sl = slice(start, start + POSTERIOR_BLOCK)
+        for sl in _row_blocks(x.shape[0]):
             out[sl] = post.sample(x[sl], s[sl], self.prior_, n_samples, rng, self.df)
         return out

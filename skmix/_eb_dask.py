@@ -68,27 +68,11 @@ def _chunk_reduce(chunk, comps, df, what, args):
 
 def chunk_tasks(x, s):
     """``[delayed (x, s)]`` per row chunk (checked when computed) and the
-    chunks' lengths. ``x``: a dask array (n,), (n, 1) or (n, 2) (then ``[x,
-    s]``, with ``s`` None); ``s``: a scalar or a dask array."""
+    chunks' lengths. ``x``: a dask array (n,) (split from X by the
+    estimator); ``s``: a scalar or a dask array."""
     import dask.array as da
     from dask import delayed
 
-    if x.ndim == 2:
-        if x.shape[1] == 2 and s is None:
-            x = x.rechunk({1: -1})
-            x, s = x[:, 0], x[:, 1]
-        elif x.shape[1] == 1:
-            x = x[:, 0]
-        else:
-            raise ValueError(
-                "X: expected the estimates x, of shape (n,) or (n, 1) with s "
-                f"given, or the two columns [x, s]; got shape {x.shape}."
-            )
-    if s is None:
-        raise ValueError(
-            "s (the standard errors) is required: pass s=... or a two-column "
-            "X = [x, s]."
-        )
     if isinstance(s, da.Array):
         if s.shape != x.shape:
             raise ValueError(

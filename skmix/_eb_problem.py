@@ -13,8 +13,9 @@ pass: the pass that builds the step ``v = L p`` also accumulates the
 gradient and Hessian at the full step's point ``u + v`` (the step the line
 search takes near the maximum), which :meth:`EBProblem.accept` then uses;
 a shorter step needs a second pass at its point. EM steps skip the
-Hessian; with many components (``K > FULL_HESSIAN_MAX``) it is built on the
-working set only, by a pass of its own.
+Hessian but for the last before the SQP steps (``em_steps_before_sqp``);
+with many components (``K > FULL_HESSIAN_MAX``) it is built on the working
+set only, by a pass of its own.
 
 ashr's null-biased penalty (``null_weight = lambda_0 > 1``) enters as a
 pseudo-observation: one more row whose likelihood is 1 on the null
@@ -143,11 +144,11 @@ class EBProblem(SimplexProblem):
         return log_d, gain
 
     # -- the reductions of skmix._problem.Problem -----------------------------
-    def start(self, x, hessian=False):
+    def start(self, x):
         x = np.asarray(x, dtype=float)
         if self.u is None:
             self.u = np.empty(self.n_data)
-        log_d, _ = self._curvature_pass(x=x, hessian=hessian)
+        log_d, _ = self._curvature_pass(x=x)
         return float(log_d)
 
     def try_point(self, x, min_ratio):
@@ -157,10 +158,10 @@ class EBProblem(SimplexProblem):
         if self.v is None:
             self.v = np.empty(self.n_data)
         self.u = self.v
-        # (the pass before the SQP's first step: its Hessian too; a point
-        # that leaves a sample almost no density overflows 1 / u: rejected)
+        # (a point that leaves a sample almost no density overflows 1 / u:
+        # rejected)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            log_d = self.start(x, hessian=self.K <= FULL_HESSIAN_MAX)
+            log_d = self.start(x)
         step = 1 << 16
         ok = all(
             np.all(self.u[i : i + step] >= min_ratio * u_old[i : i + step])
